@@ -1,0 +1,489 @@
+"""The planner: a pure function of desired state, live state and options -> Plan.
+
+No I/O here. The caller fetches live pipelines, asks `needs_progressions` which
+pipelines need their active releases looked up, fetches those, and calls `plan_project`.
+Every plan is proven before it is returned: `simulate` replays its steps over the live
+snapshot under `reconciler.rules` and checks that the end state is the desired state.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler import __version__
+from reconciler.diff import diff
+from reconciler.manifest.models import MAX_PIPELINES_PER_PROJECT, ProjectSettings
+from reconciler.normalize import Canonical, carry_ignored, strip_ignored
+from reconciler.rules import ProjectModel, Rule, RuleViolation
+
+FORMAT_VERSION = 1
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    SET_DEFAULT = "set-default"
+
+
+class ValueObject(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Change(ValueObject):
+    """One field that differs: a JSON pointer into the pipeline, with live and git values."""
+
+    path: str
+    kind: str = Field(description="changed, added or removed")
+    old: Any = None
+    new: Any = None
+
+
+class Step(ValueObject):
+    action: Action
+    key: str = Field(description="The release pipeline key")
+    body: dict[str, Any] | None = Field(
+        default=None, description="The request body sent by create, update and replace"
+    )
+    makeDefault: bool = Field(default=False, description="create: isProjectDefault is sent")
+    phasesChanged: bool = False
+    before: dict[str, Any] | None = Field(default=None, description="Live, canonical form")
+    after: dict[str, Any] | None = Field(default=None, description="Desired, canonical form")
+    changes: list[Change] = Field(default_factory=list)
+    reason: str = Field(default="", description="Why this step is needed, for humans")
+
+
+class Blocked(ValueObject):
+    key: str
+    action: Action
+    reason: str
+    flags: list[str] = Field(default_factory=list, description="Flags with active releases")
+
+
+class ProjectPlan(ValueObject):
+    project: str
+    fingerprint: str = Field(description="sha256 of the live project's canonical form")
+    liveCount: int
+    desiredCount: int
+    steps: list[Step] = Field(default_factory=list)
+    unmanaged: list[str] = Field(
+        default_factory=list, description="Live pipelines with no file, kept (prune is off)"
+    )
+    blocked: list[Blocked] = Field(default_factory=list)
+    refusals: list[str] = Field(
+        default_factory=list, description="Why this project's steps must not run"
+    )
+    defaultBefore: str | None = None
+    defaultAfter: str | None = None
+    ignore: list[str] = Field(
+        default_factory=list, description="Ignore pointers, applied when checking responses"
+    )
+
+    @property
+    def applicable(self) -> bool:
+        return not self.blocked and not self.refusals
+
+
+class PlanOptions(ValueObject):
+    force: bool = False
+    allowActiveReleases: bool = False
+    maxDeletePercent: float = 30.0
+
+
+class Plan(ValueObject):
+    formatVersion: int = FORMAT_VERSION
+    tool: str = f"reconciler {__version__}"
+    digest: str = Field(description="sha256 over the live fingerprints and the steps")
+    options: PlanOptions = Field(default_factory=PlanOptions)
+    projects: list[ProjectPlan] = Field(default_factory=list)
+
+    @property
+    def step_count(self) -> int:
+        return sum(len(p.steps) for p in self.projects)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.step_count > 0 or any(p.blocked for p in self.projects)
+
+    @property
+    def applicable(self) -> bool:
+        return all(p.applicable for p in self.projects)
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DesiredInput:
+    """One project's desired state, already canonical."""
+
+    pipelines: Mapping[str, Canonical]  # by key, in file order
+    default_key: str | None  # the pipeline with isProjectDefault: true, if any
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+
+
+@dataclass(frozen=True)
+class LiveInput:
+    """One project's live state, canonical (see normalize.canonical_live)."""
+
+    pipelines: Mapping[str, Canonical]
+    default_key: str | None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def fingerprint(live: LiveInput) -> str:
+    return sha256({"pipelines": dict(live.pipelines), "default": live.default_key})
+
+
+def plan_digest(projects: Iterable[ProjectPlan]) -> str:
+    return sha256(
+        [
+            {"project": p.project, "fingerprint": p.fingerprint,
+             "steps": [s.model_dump(mode="json") for s in p.steps]}
+            for p in projects
+        ]
+    )
+
+
+# --- classification ---------------------------------------------------------------------
+
+
+@dataclass
+class _Classified:
+    creates: list[str] = field(default_factory=list)
+    updates: list[str] = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)
+    rephased: set[str] = field(default_factory=set)
+    # desired forms with unmanaged isLegacy filled from live, and ignores applied
+    compared_desired: dict[str, Canonical] = field(default_factory=dict)
+    compared_live: dict[str, Canonical] = field(default_factory=dict)
+
+
+def _with_live_legacy(desired: Canonical, live: Canonical | None) -> Canonical:
+    if desired.get("isLegacy") is not None:
+        return dict(desired)
+    return {**desired, "isLegacy": bool(live["isLegacy"]) if live else False}
+
+
+def _classify(desired: DesiredInput, live: LiveInput) -> _Classified:
+    ignore = desired.settings.ignore
+    out = _Classified()
+    for key, wanted in desired.pipelines.items():
+        current = live.pipelines.get(key)
+        want = strip_ignored(_with_live_legacy(wanted, current), ignore)
+        out.compared_desired[key] = want
+        if current is None:
+            out.creates.append(key)
+            continue
+        have = strip_ignored(current, ignore)
+        out.compared_live[key] = have
+        if want == have:
+            continue
+        if want["isLegacy"] != have["isLegacy"]:
+            out.replaces.append(key)
+        else:
+            out.updates.append(key)
+            if want["phases"] != have["phases"]:
+                out.rephased.add(key)
+    for key in sorted(set(live.pipelines) - set(desired.pipelines)):
+        if desired.settings.prune and key not in desired.settings.protected:
+            out.deletes.append(key)
+        else:
+            out.unmanaged.append(key)
+    return out
+
+
+def needs_progressions(desired: DesiredInput, live: LiveInput) -> list[str]:
+    """Pipelines whose active releases the plan must know: to be deleted, replaced or
+    re-phased. Asking for no others keeps the plan at its lower bound of API calls."""
+    c = _classify(desired, live)
+    return sorted({*c.deletes, *c.replaces, *c.rephased})
+
+
+# --- step building ----------------------------------------------------------------------
+
+
+def _create_body(full: Canonical, make_default: bool) -> dict[str, Any]:
+    body = {k: v for k, v in full.items() if k != "isLegacy"}
+    if full.get("isLegacy") is not None:
+        body["isLegacy"] = full["isLegacy"]
+    if make_default:
+        body["isProjectDefault"] = True
+    return body
+
+
+def _update_body(full: Canonical) -> dict[str, Any]:
+    return {k: full[k] for k in ("name", "description", "tags", "phases")}
+
+
+def _changes(before: Canonical | None, after: Canonical | None) -> list[Change]:
+    return [Change(**c.to_json()) for c in diff(before or {}, after or {})]
+
+
+@dataclass
+class _Builder:
+    """Builds steps while replaying them on a ProjectModel, so each choice sees the
+    default and the count as they will be at that moment."""
+
+    desired: DesiredInput
+    live: LiveInput
+    c: _Classified
+    end_default: str | None
+    model: ProjectModel
+    steps: list[Step] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+
+    def _desired_body(self, key: str) -> Canonical:
+        full = _with_live_legacy(self.desired.pipelines[key], self.live.pipelines.get(key))
+        live = self.live.pipelines.get(key)
+        if live is not None:
+            full = carry_ignored(full, live, self.desired.settings.ignore)
+        return full
+
+    def update(self, key: str) -> None:
+        full = self._desired_body(key)
+        rephased = key in self.c.rephased
+        self.model.update(key, full, rephased)
+        self.steps.append(Step(
+            action=Action.UPDATE, key=key, body=_update_body(full), phasesChanged=rephased,
+            before=self.c.compared_live[key], after=self.c.compared_desired[key],
+            changes=_changes(self.c.compared_live[key], self.c.compared_desired[key]),
+            reason="live differs from git",
+        ))
+
+    def set_default(self, key: str, reason: str) -> None:
+        self.model.set_default(key)
+        self.steps.append(Step(action=Action.SET_DEFAULT, key=key, reason=reason))
+
+    def delete(self, key: str) -> None:
+        self.model.delete(key)
+        before = self.c.compared_live.get(key) or self.live.pipelines[key]
+        self.steps.append(Step(action=Action.DELETE, key=key, before=before,
+                               reason="no file in git and prune is on"))
+
+    def create(self, key: str) -> None:
+        full = self._desired_body(key)
+        make_default = key == self.end_default and self.model.default_key != key
+        self.model.create(key, full, make_default)
+        self.created.add(key)
+        after = self.c.compared_desired[key]
+        self.steps.append(Step(
+            action=Action.CREATE, key=key, body=_create_body(full, make_default),
+            makeDefault=make_default, after=after, changes=_changes(None, after),
+            reason="new file in git",
+        ))
+
+    def replace(self, key: str) -> None:
+        full = self._desired_body(key)
+        make_default = key == self.end_default
+        self.model.delete(key)
+        self.model.create(key, full, make_default)
+        self.created.add(key)
+        before, after = self.c.compared_live[key], self.c.compared_desired[key]
+        self.steps.append(Step(
+            action=Action.REPLACE, key=key, body=_create_body(full, make_default),
+            makeDefault=make_default, before=before, after=after,
+            changes=_changes(before, after),
+            reason="isLegacy is create-only: delete, then create",
+        ))
+
+
+def _end_default(desired: DesiredInput, live: LiveInput, c: _Classified) -> str | None:
+    if desired.default_key is not None:
+        return desired.default_key
+    if live.default_key is not None and live.default_key not in c.deletes:
+        return live.default_key
+    if not live.pipelines:
+        # LaunchDarkly makes the first pipeline created the default.
+        return c.creates[0] if c.creates else None
+    return None
+
+
+def _build(desired: DesiredInput, live: LiveInput, c: _Classified, end_default: str | None,
+           active: Mapping[str, Sequence[str]], options: PlanOptions) -> list[Step]:
+    model = ProjectModel(
+        pipelines=dict(live.pipelines), default_key=live.default_key, active=active,
+        protected=desired.settings.protected, allow_active_releases=options.allowActiveReleases,
+    )
+    b = _Builder(desired, live, c, end_default, model)
+    for key in c.updates:
+        b.update(key)
+    doomed = {*c.deletes, *c.replaces}
+    survivors = [k for k in sorted(live.pipelines) if k not in doomed]
+    # The default cannot be deleted: move it before anything removes its pipeline.
+    if model.default_key in doomed and end_default in survivors:
+        b.set_default(end_default, "the old default is about to be removed")
+    for key in c.deletes:
+        if key != model.default_key:
+            b.delete(key)
+    if model.default_key in doomed:
+        old_default = model.default_key
+        if end_default is not None and end_default in c.creates:
+            b.create(end_default)  # with isProjectDefault: true, which moves the default
+        else:
+            holder = next((k for k in survivors), None) or next(
+                (k for k in c.creates if k != end_default), None)
+            if holder is None:
+                raise RuleViolation(
+                    Rule.DEFAULT_DELETE,
+                    f"cannot remove {old_default!r}: it is the default and no other "
+                    "pipeline can hold the default meanwhile",
+                )
+            if holder not in model.pipelines:
+                b.create(holder)
+            b.set_default(holder, f"{old_default!r} is the default and is about to be removed")
+        if old_default in c.deletes:
+            b.delete(old_default)
+    for key in c.replaces:
+        b.replace(key)
+    pending = [k for k in c.creates if k not in b.created]
+    if end_default in pending:  # the first pipeline of an empty project becomes its default
+        pending.remove(end_default)
+        pending.insert(0, end_default)
+    for key in pending:
+        b.create(key)
+    if end_default is not None and model.default_key != end_default:
+        b.set_default(end_default, "isProjectDefault: true in git")
+    return b.steps
+
+
+# --- the proof ---------------------------------------------------------------------------
+
+
+def simulate(live: LiveInput, steps: Sequence[Step], active: Mapping[str, Sequence[str]],
+             settings: ProjectSettings, options: PlanOptions) -> ProjectModel:
+    """Replay `steps` over the live snapshot under the rules; raises RuleViolation."""
+    model = ProjectModel(
+        pipelines=dict(live.pipelines), default_key=live.default_key, active=active,
+        protected=settings.protected, allow_active_releases=options.allowActiveReleases,
+    )
+    for step in steps:
+        if step.action is Action.CREATE:
+            model.create(step.key, step.after, step.makeDefault)
+        elif step.action is Action.UPDATE:
+            model.update(step.key, step.after, step.phasesChanged)
+        elif step.action is Action.REPLACE:
+            model.delete(step.key)
+            model.create(step.key, step.after, step.makeDefault)
+        elif step.action is Action.DELETE:
+            model.delete(step.key)
+        else:
+            model.set_default(step.key)
+    return model
+
+
+class NotDesired(Exception):
+    """The simulated end state differs from the desired state: a planner defect, refused."""
+
+
+def _verify(desired: DesiredInput, live: LiveInput, c: _Classified, steps: Sequence[Step],
+            active: Mapping[str, Sequence[str]], end_default: str | None,
+            options: PlanOptions, complete: bool) -> None:
+    model = simulate(live, steps, active, desired.settings, options)
+    if not complete:
+        return  # blocked steps were left out: the rules still held at every step
+    ignore = desired.settings.ignore
+    expected = {**{k: strip_ignored(v, ignore) for k, v in live.pipelines.items()
+                   if k in c.unmanaged}, **c.compared_desired}
+    reached = {k: strip_ignored(v, ignore) for k, v in model.pipelines.items()}
+    if reached != expected:
+        wrong = sorted(k for k in {*reached, *expected} if reached.get(k) != expected.get(k))
+        raise NotDesired(f"the plan does not reach the desired state for {', '.join(wrong)}")
+    if end_default is not None and model.default_key != end_default:
+        raise NotDesired(f"the plan ends with default {model.default_key!r}, not {end_default!r}")
+
+
+# --- the planner --------------------------------------------------------------------------
+
+
+def _too_many_deletes(deletes: int, live_count: int, options: PlanOptions) -> str | None:
+    if options.force or deletes == 0:
+        return None
+    if deletes == live_count:
+        return (f"the plan deletes all {live_count} pipelines of the project; "
+                "pass --force to allow it")
+    if live_count >= 4 and deletes * 100 > options.maxDeletePercent * live_count:
+        return (f"the plan deletes {deletes} of {live_count} pipelines (over "
+                f"{options.maxDeletePercent:g}%); pass --force to allow it")
+    return None
+
+
+def plan_project(project: str, desired: DesiredInput, live: LiveInput,
+                 active: Mapping[str, Sequence[str]], options: PlanOptions) -> ProjectPlan:
+    """Plan one project. `active` maps pipeline keys to flags with active releases, for (at
+    least) the keys `needs_progressions` returned."""
+    c = _classify(desired, live)
+    refusals: list[str] = []
+    blocked: list[Blocked] = []
+    protected = set(desired.settings.protected)
+
+    for key in list(c.deletes) + list(c.replaces):
+        flags = list(active.get(key, ()))
+        action = Action.DELETE if key in c.deletes else Action.REPLACE
+        if flags:
+            blocked.append(Blocked(key=key, action=action, flags=flags, reason=(
+                f"LaunchDarkly refuses to delete a pipeline with active releases; finish or "
+                f"remove the releases of {', '.join(flags)} first")))
+        elif action is Action.REPLACE and key in protected:
+            refusals.append(f"{key!r} is protected but its isLegacy change needs a replacement")
+    for key in sorted(c.rephased):
+        flags = list(active.get(key, ()))
+        if flags and not options.allowActiveReleases:
+            blocked.append(Blocked(key=key, action=Action.UPDATE, flags=flags, reason=(
+                "changing the phases of a pipeline with active releases moves them; pass "
+                "--allow-active-releases to do it")))
+    blocked_keys = {b.key for b in blocked}
+    c.deletes = [k for k in c.deletes if k not in blocked_keys]
+    c.replaces = [k for k in c.replaces if k not in blocked_keys]
+    c.updates = [k for k in c.updates if k not in blocked_keys]
+    # A blocked delete leaves its pipeline in place, like an unmanaged one.
+    kept = [b.key for b in blocked if b.action is Action.DELETE]
+    c.unmanaged = sorted({*c.unmanaged, *kept})
+
+    end_default = _end_default(desired, live, c)
+    if live.default_key in c.deletes and end_default is None:
+        refusals.append(f"{live.default_key!r} is the project's default and would be deleted; "
+                        "mark the pipeline that replaces it with isProjectDefault: true")
+    final_count = len(desired.pipelines) + len(c.unmanaged)
+    if final_count > MAX_PIPELINES_PER_PROJECT:
+        refusals.append(
+            f"the project would hold {final_count} pipelines ({len(c.unmanaged)} unmanaged "
+            f"kept); LaunchDarkly allows {MAX_PIPELINES_PER_PROJECT}: remove files or set prune")
+    if (reason := _too_many_deletes(len(c.deletes), len(live.pipelines), options)):
+        refusals.append(reason)
+
+    steps: list[Step] = []
+    if not refusals:
+        try:
+            steps = _build(desired, live, c, end_default, active, options)
+            _verify(desired, live, c, steps, active, end_default, options, not blocked)
+        except (RuleViolation, NotDesired) as violation:
+            refusals.append(f"no safe order exists: {violation}")
+            steps = []
+    return ProjectPlan(
+        project=project, fingerprint=fingerprint(live), liveCount=len(live.pipelines),
+        desiredCount=len(desired.pipelines), steps=steps, unmanaged=c.unmanaged,
+        blocked=blocked, refusals=refusals, defaultBefore=live.default_key,
+        defaultAfter=end_default if steps else live.default_key,
+        ignore=list(desired.settings.ignore),
+    )
+
+
+def assemble(projects: Sequence[ProjectPlan], options: PlanOptions) -> Plan:
+    ordered = sorted(projects, key=lambda p: p.project)
+    return Plan(digest=plan_digest(ordered), options=options, projects=ordered)

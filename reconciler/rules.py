@@ -1,0 +1,124 @@
+"""LaunchDarkly's invariants for release pipelines, in one place.
+
+Both the planner's simulator and the sandbox enforce these, so a plan that passes the
+simulator is a plan the (emulated) API accepts step by step. Each check raises
+RuleViolation naming the rule; callers decide how to report it (the planner refuses the
+plan, the sandbox answers with LaunchDarkly's error).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.manifest.models import MAX_PIPELINES_PER_PROJECT
+
+
+class Rule(StrEnum):
+    CAP = "pipeline-cap"  # at most 20 pipelines in a project
+    DUPLICATE = "duplicate-key"  # a key is unique within a project
+    MISSING = "missing-pipeline"  # update, delete or set-default of a key that is not there
+    DEFAULT_DELETE = "default-delete"  # the default pipeline cannot be deleted
+    ACTIVE_RELEASES = "active-releases"  # a pipeline with active releases cannot be deleted
+    ACTIVE_PHASES = "active-phases"  # re-phasing a pipeline with active releases needs consent
+    PROTECTED = "protected"  # tool rule: protected pipelines are never deleted or replaced
+
+
+class RuleViolation(Exception):
+    def __init__(self, rule: Rule, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+def check_create(count: int, exists: bool, key: str) -> None:
+    if exists:
+        raise RuleViolation(Rule.DUPLICATE, f"a release pipeline with key {key!r} already exists")
+    if count >= MAX_PIPELINES_PER_PROJECT:
+        raise RuleViolation(
+            Rule.CAP,
+            f"cannot create {key!r}: a project holds at most {MAX_PIPELINES_PER_PROJECT} "
+            "release pipelines",
+        )
+
+
+def default_after_create(current_default: str | None, count_before: int, key: str,
+                         requested_default: bool) -> str | None:
+    """The first pipeline of a project becomes its default; `isProjectDefault` moves it."""
+    if count_before == 0 or requested_default or current_default is None:
+        return key
+    return current_default
+
+
+def check_exists(exists: bool, key: str) -> None:
+    if not exists:
+        raise RuleViolation(Rule.MISSING, f"release pipeline {key!r} does not exist")
+
+
+def check_delete(key: str, default_key: str | None, active_flags: Sequence[str]) -> None:
+    if key == default_key:
+        raise RuleViolation(
+            Rule.DEFAULT_DELETE,
+            f"cannot delete {key!r}: it is the project's default release pipeline",
+        )
+    if active_flags:
+        raise RuleViolation(
+            Rule.ACTIVE_RELEASES,
+            f"cannot delete {key!r}: it has active releases ({', '.join(active_flags)})",
+        )
+
+
+def check_rephase(key: str, active_flags: Sequence[str], allowed: bool) -> None:
+    """In-flight releases point at phase ids, which a phase change regenerates."""
+    if active_flags and not allowed:
+        raise RuleViolation(
+            Rule.ACTIVE_PHASES,
+            f"changing the phases of {key!r} affects its active releases "
+            f"({', '.join(active_flags)}); pass --allow-active-releases to do it",
+        )
+
+
+def check_not_protected(key: str, protected: Sequence[str], action: str) -> None:
+    if key in protected:
+        raise RuleViolation(Rule.PROTECTED, f"cannot {action} {key!r}: it is protected")
+
+
+@dataclass
+class ProjectModel:
+    """A project as the rules see it: pipelines by key, the default, active releases.
+
+    The planner's simulator replays steps on it; `pipelines` holds whatever body the
+    caller tracks (canonical forms for the simulator)."""
+
+    pipelines: dict[str, Any] = field(default_factory=dict)
+    default_key: str | None = None
+    active: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    protected: Sequence[str] = ()
+    allow_active_releases: bool = False
+    max_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.max_seen = len(self.pipelines)
+
+    def create(self, key: str, body: Any, make_default: bool) -> None:
+        check_create(len(self.pipelines), key in self.pipelines, key)
+        self.default_key = default_after_create(
+            self.default_key, len(self.pipelines), key, make_default
+        )
+        self.pipelines[key] = body
+        self.max_seen = max(self.max_seen, len(self.pipelines))
+
+    def update(self, key: str, body: Any, phases_changed: bool) -> None:
+        check_exists(key in self.pipelines, key)
+        if phases_changed:
+            check_rephase(key, self.active.get(key, ()), self.allow_active_releases)
+        self.pipelines[key] = body
+
+    def delete(self, key: str) -> None:
+        check_exists(key in self.pipelines, key)
+        check_not_protected(key, self.protected, "delete")
+        check_delete(key, self.default_key, self.active.get(key, ()))
+        del self.pipelines[key]
+
+    def set_default(self, key: str) -> None:
+        check_exists(key in self.pipelines, key)
+        self.default_key = key

@@ -1,0 +1,213 @@
+"""The planner: scenarios and a property over random live and desired states."""
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.manifest.models import ProjectSettings
+from reconciler.normalize import canonical
+from reconciler.plan import (
+    DesiredInput,
+    LiveInput,
+    PlanOptions,
+    needs_progressions,
+    plan_project,
+    simulate,
+)
+
+
+def pipeline(key: str, name: str | None = None, env: str = "test", legacy: bool | None = None,
+             phases: int = 1) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "key": key, "name": name or key.title(),
+        "phases": [{"name": f"P{i}", "audiences": [{"name": "A", "environmentKey": env}]}
+                   for i in range(phases)],
+    }
+    if legacy is not None:
+        raw["isLegacy"] = legacy
+    return canonical(raw)
+
+
+def live_of(*pipelines: dict[str, Any], default: str | None = None) -> LiveInput:
+    forms = {p["key"]: {**p, "isLegacy": bool(p["isLegacy"])} for p in pipelines}
+    return LiveInput(forms, default if default else next(iter(forms), None))
+
+
+def desired_of(*pipelines: dict[str, Any], default: str | None = None,
+               **settings: Any) -> DesiredInput:
+    return DesiredInput({p["key"]: p for p in pipelines}, default, ProjectSettings(**settings))
+
+
+def run(desired: DesiredInput, live: LiveInput, active: dict[str, list[str]] | None = None,
+        **options: Any):
+    return plan_project("web", desired, live, active or {}, PlanOptions(**options))
+
+
+def actions(plan) -> list[tuple[str, str]]:
+    return [(s.action.value, s.key) for s in plan.steps]
+
+
+def test_no_changes_is_an_empty_plan() -> None:
+    live = live_of(pipeline("a"), pipeline("b"))
+    plan = run(desired_of(pipeline("a"), pipeline("b")), live)
+    assert plan.steps == [] and plan.applicable
+
+
+def test_bootstrap_creates_the_desired_default_first() -> None:
+    plan = run(desired_of(pipeline("a"), pipeline("b"), pipeline("c"), default="b"),
+               LiveInput({}, None))
+    assert actions(plan)[0] == ("create", "b")
+    assert sorted(actions(plan)) == [("create", "a"), ("create", "b"), ("create", "c")]
+    assert plan.defaultAfter == "b"
+
+
+def test_swap_default_then_delete_old_one() -> None:
+    live = live_of(pipeline("old"), pipeline("keep"), default="old")
+    plan = run(desired_of(pipeline("keep"), default="keep", prune=True), live, force=True)
+    assert actions(plan) == [("set-default", "keep"), ("delete", "old")]
+
+
+def test_new_default_is_created_before_the_old_one_is_deleted() -> None:
+    live = live_of(pipeline("old"), default="old")
+    plan = run(desired_of(pipeline("new"), default="new", prune=True), live, force=True)
+    assert actions(plan) == [("create", "new"), ("delete", "old")]
+    assert plan.steps[0].makeDefault and plan.steps[0].body["isProjectDefault"] is True
+
+
+def test_full_project_deletes_before_it_creates() -> None:
+    keep = [pipeline(f"k{i:02}") for i in range(15)]
+    gone = [pipeline(f"g{i}") for i in range(5)]
+    new = [pipeline(f"n{i}") for i in range(5)]
+    plan = run(desired_of(*keep, *new, default="k00", prune=True),
+               live_of(*keep, *gone, default="k00"), force=True)
+    kinds = [a for a, _ in actions(plan)]
+    assert kinds == ["delete"] * 5 + ["create"] * 5
+
+
+def test_over_the_cap_is_refused_with_the_reason() -> None:
+    unmanaged = [pipeline(f"u{i:02}") for i in range(18)]
+    plan = run(desired_of(pipeline("a"), pipeline("b"), pipeline("c")), live_of(*unmanaged))
+    assert plan.steps == [] and "would hold 21 pipelines" in plan.refusals[0]
+
+
+def test_legacy_flip_is_a_replace_and_keeps_the_default() -> None:
+    live = live_of(pipeline("a", legacy=False), pipeline("b"), default="a")
+    plan = run(desired_of(pipeline("a", legacy=True), pipeline("b")), live)
+    assert actions(plan) == [("set-default", "b"), ("replace", "a")]
+    assert plan.steps[1].makeDefault and plan.defaultAfter == "a"
+
+
+def test_replacing_the_only_pipeline_when_it_is_default_is_refused() -> None:
+    plan = run(desired_of(pipeline("a", legacy=True)), live_of(pipeline("a", legacy=False)))
+    assert plan.steps == [] and "no safe order" in plan.refusals[0]
+
+
+def test_unmanaged_pipelines_are_kept_without_prune() -> None:
+    plan = run(desired_of(pipeline("a")), live_of(pipeline("a"), pipeline("hand-made")))
+    assert plan.steps == [] and plan.unmanaged == ["hand-made"]
+
+
+def test_protected_is_never_deleted_even_with_prune() -> None:
+    plan = run(desired_of(pipeline("a"), prune=True, protected=["p"]),
+               live_of(pipeline("a"), pipeline("p")))
+    assert plan.steps == [] and plan.unmanaged == ["p"]
+
+
+def test_active_releases_block_a_delete_and_show_the_flags() -> None:
+    desired = desired_of(pipeline("a"), prune=True)
+    live = live_of(pipeline("a"), pipeline("busy"))
+    assert needs_progressions(desired, live) == ["busy"]
+    plan = run(desired, live, {"busy": ["new-checkout"]}, force=True)
+    assert not plan.applicable and plan.blocked[0].flags == ["new-checkout"]
+    assert plan.steps == []
+
+
+def test_phase_change_with_active_releases_needs_consent() -> None:
+    desired = desired_of(pipeline("a", phases=2))
+    live = live_of(pipeline("a", phases=1))
+    assert needs_progressions(desired, live) == ["a"]
+    blocked = run(desired, live, {"a": ["flag-1"]})
+    assert blocked.blocked and "--allow-active-releases" in blocked.blocked[0].reason
+    allowed = run(desired, live, {"a": ["flag-1"]}, allowActiveReleases=True)
+    assert actions(allowed) == [("update", "a")] and allowed.applicable
+
+
+def test_a_name_change_does_not_ask_for_progressions() -> None:
+    desired = desired_of(pipeline("a", name="Renamed"))
+    assert needs_progressions(desired, live_of(pipeline("a"))) == []
+
+
+def test_delete_threshold_needs_force() -> None:
+    live = live_of(*(pipeline(k) for k in "abcdef"))
+    desired = desired_of(*(pipeline(k) for k in "abcd"), default="a", prune=True)
+    refused = run(desired, live)
+    assert refused.steps == [] and "--force" in refused.refusals[0]
+    assert [a for a, _ in actions(run(desired, live, force=True))] == ["delete", "delete"]
+
+
+def test_ignored_fields_are_neither_diffed_nor_overwritten() -> None:
+    live_form = canonical({"key": "a", "name": "A", "phases": [{"name": "P", "audiences": [
+        {"name": "Q", "environmentKey": "test",
+         "configuration": {"releaseStrategy": "monitoredRelease", "requireApproval": True,
+                           "notifyMemberIds": ["m1"]}}]}]})
+    want = canonical({"key": "a", "name": "B", "phases": [{"name": "P", "audiences": [
+        {"name": "Q", "environmentKey": "test",
+         "configuration": {"releaseStrategy": "monitoredRelease", "requireApproval": True}}]}]})
+    pointer = "/phases/*/audiences/*/configuration/notifyMemberIds"
+    plan = run(desired_of(want, ignore=[pointer]), live_of(live_form))
+    (step,) = plan.steps
+    assert [c.path for c in step.changes] == ["/name"]
+    sent = step.body["phases"][0]["audiences"][0]["configuration"]["notifyMemberIds"]
+    assert sent == ["m1"]
+
+
+def test_changes_are_field_level() -> None:
+    plan = run(desired_of(pipeline("a", env="production")), live_of(pipeline("a")))
+    (change,) = plan.steps[0].changes
+    assert change.path == "/phases/0/audiences/0/environmentKey"
+    assert (change.old, change.new) == ("test", "production")
+
+
+# --- property: any reachable desired state is reached, under the rules, every time -----
+
+keys = st.sampled_from([f"p{i:02}" for i in range(24)])
+names = st.sampled_from(["A", "B"])
+
+
+@st.composite
+def project_states(draw):
+    live_keys = draw(st.lists(keys, unique=True, max_size=20))
+    live = [pipeline(k, draw(names), legacy=draw(st.booleans()), phases=draw(st.integers(1, 2)))
+            for k in live_keys]
+    desired_keys = draw(st.lists(keys, unique=True, min_size=1, max_size=20))
+    desired = [pipeline(k, draw(names), legacy=draw(st.sampled_from([None, True, False])),
+                        phases=draw(st.integers(1, 2))) for k in desired_keys]
+    live_default = draw(st.sampled_from(live_keys)) if live_keys else None
+    desired_default = draw(st.sampled_from([None, *desired_keys]))
+    return live, live_default, desired, desired_default, draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(project_states())
+def test_every_applicable_plan_reaches_desired_under_the_rules(state) -> None:
+    live_list, live_default, desired_list, desired_default, prune = state
+    live = live_of(*live_list, default=live_default)
+    desired = desired_of(*desired_list, default=desired_default, prune=prune)
+    options = PlanOptions(force=True)
+    plan = plan_project("web", desired, live, {}, options)
+    if not plan.applicable:
+        return
+    model = simulate(live, plan.steps, {}, desired.settings, options)  # raises on a violation
+    for key, want in desired.pipelines.items():
+        got = model.pipelines[key]
+        assert got["name"] == want["name"] and got["phases"] == want["phases"]
+        if want["isLegacy"] is not None:
+            assert got["isLegacy"] == want["isLegacy"]
+    if desired_default:
+        assert model.default_key == desired_default
+    assert len(model.pipelines) <= 20
+    # Re-planning from the end state finds nothing to do.
+    after = LiveInput({k: {**v, "isLegacy": bool(v["isLegacy"])} for k, v in
+                       model.pipelines.items()}, model.default_key)
+    assert plan_project("web", desired, after, {}, options).steps == []
