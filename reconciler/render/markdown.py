@@ -1,0 +1,125 @@
+"""The Markdown rendering of a plan, for the PR comment.
+
+A title and the summary table first, then per project its refusals, blocked changes and
+unmanaged pipelines, then one collapsible section per step with the field diff and, for
+created, updated and replaced pipelines, a Mermaid diagram of the pipeline after the change
+with the changed phases and audiences highlighted. It never exceeds `limit` characters:
+diagrams go first, then steps shrink to one line each (see `budget`).
+"""
+
+from collections import Counter
+
+from reconciler import graph
+from reconciler.plan import Action, Plan, ProjectPlan, Step
+from reconciler.render.budget import Piece, Shrinkable, fit
+from reconciler.render.changes import (
+    SYMBOLS,
+    FieldLine,
+    action_counts,
+    default_move,
+    field_lines,
+    has_news,
+    problems_line,
+    step_reason,
+    summary_line,
+)
+from reconciler.render.markup import code, details, fence, table, text
+
+TITLE = "## Release pipelines plan\n\n"
+COLUMNS = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.SET_DEFAULT)
+HEADER = ("project", "create", "update", "replace", "delete", "default", "blocked")
+DRAWN = (Action.CREATE, Action.UPDATE, Action.REPLACE)
+
+
+def _row(name: str, counts: Counter[Action], blocked: int) -> list[str]:
+    return [name, *(str(counts[action]) for action in COLUMNS), str(blocked)]
+
+
+def _head(plan: Plan) -> list[str]:
+    head = [TITLE, f"**{text(summary_line(plan))}**\n\n"]
+    if (problems := problems_line(plan)) is not None:
+        head.append(f"> [!CAUTION]\n> {text(problems)}\n\n")
+    changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals]
+    if not changing:
+        return head
+    rows = []
+    total: Counter[Action] = Counter()
+    for project in changing:
+        counts = action_counts(project.steps)
+        total += counts
+        name = code(project.project) + (" (refused)" if project.refusals else "")
+        rows.append(_row(name, counts, len(project.blocked)))
+    if len(rows) > 1:
+        rows.append(_row("**total**", total, sum(len(p.blocked) for p in changing)))
+    return [*head, *table(HEADER, rows, numeric=len(HEADER) - 1), "\n"]
+
+
+def _diff(fields: list[FieldLine]) -> str:
+    lines = []
+    for line in fields:
+        if line.sign != "+":
+            lines.append(f"- {line.path}: {line.old}")
+        if line.sign != "-":
+            lines.append(f"+ {line.path}: {line.new}")
+    return fence("\n".join(lines), "diff")
+
+
+def _action(step: Step) -> str:
+    return code(f"{SYMBOLS[step.action]} {step.action}")
+
+
+def _step(step: Step, project: ProjectPlan) -> Piece:
+    """Three forms: the diff with a diagram, the diff alone, one line."""
+    fields = field_lines(step)
+    count = f" ({len(fields)} field change{'' if len(fields) == 1 else 's'})" if fields else ""
+    line = f"- {_action(step)} {code(step.key)}: {text(step_reason(step))}{count}\n\n"
+    if step.action is Action.SET_DEFAULT:
+        return line
+    summary = f"{_action(step)} <b>{text(step.key)}</b>: {text(step_reason(step))}"
+    diff = _diff(fields)
+    plain = details(summary, diff)
+    if step.action not in DRAWN or step.after is None:
+        return Shrinkable((plain, plain, line))
+    diagram = graph.mermaid(step.after, changed=[c.path for c in step.changes],
+                            default=project.defaultAfter == step.key)
+    return Shrinkable((details(summary, f"{diff}\n{fence(diagram, 'mermaid')}"), plain, line))
+
+
+def _project(project: ProjectPlan) -> list[Piece]:
+    facts = [f"{project.liveCount} live", f"{project.desiredCount} in git"]
+    if (move := default_move(project)) is not None:
+        facts.append(move)
+    pieces: list[Piece] = [f"### {code(project.project)}\n\n", f"{text(', '.join(facts))}\n\n"]
+    problems = [f"- **refused**: {text(reason)}\n" for reason in project.refusals]
+    for blocked in project.blocked:
+        flags = ", ".join(code(flag) for flag in blocked.flags)
+        problems.append(f"- **blocked** {code(f'{blocked.action} {blocked.key}')}: "
+                        f"{text(blocked.reason)}{f'; flags in flight: {flags}' if flags else ''}\n")
+    if problems:
+        pieces.extend([*problems, "\n"])
+    if project.unmanaged:
+        kept = ", ".join(code(key) for key in project.unmanaged)
+        pieces.append(f"Not in git, kept (prune is off or the delete is blocked): {kept}\n\n")
+    pieces.extend(_step(step, project) for step in project.steps)
+    return pieces
+
+
+def render_markdown(plan: Plan, *, limit: int = 65_000,
+                    artifact_hint: str = "the JSON plan artifact") -> str:
+    """The plan as GitHub Markdown of at most `limit` characters. `artifact_hint` (Markdown)
+    says where the full plan is when something had to be left out."""
+    body = [piece for project in plan.projects if has_news(project)
+            for piece in _project(project)]
+    notes = [
+        "",
+        f"Diagrams are left out: with them this plan would be longer than {limit:,} "
+        "characters.",
+        f"Some steps are shown as one line to keep this plan under {limit:,} characters; "
+        f"every field change is in {artifact_hint}.",
+    ]
+
+    def cut_note(left_out: int) -> str:
+        return (f"\n> This plan is too long to show here: the last {left_out} entries are left "
+                f"out. The whole plan is in {artifact_hint}.\n")
+
+    return fit(_head(plan), body, limit=limit, notes=notes, cut_note=cut_note)
