@@ -1,0 +1,195 @@
+"""Writing live pipelines as pipeline files (the writer behind `reconciler export`).
+
+A written file loads back to the same canonical form as the live pipeline, so a plan
+right after an export shows no changes. Re-exporting over an existing file updates its
+values in place (ruamel.yaml round trip), so the comments people added survive.
+"""
+
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from reconciler.errors import ManifestError
+from reconciler.manifest.models import KEY_RE
+from reconciler.manifest.yamlfile import check_source
+from reconciler.normalize import canonical_live
+
+MODELINE = "# yaml-language-server: $schema=../../schemas/pipeline.schema.json"
+# Compared as sets by the canonical form (sorted there), so any order in a file is equal.
+UNORDERED_LISTS = frozenset({"tags", "segmentKeys", "notifyMemberIds", "notifyTeamKeys"})
+
+
+def _with_optional(required: dict[str, Any], *optional: tuple[str, Any]) -> dict[str, Any]:
+    """`required` plus the optional fields that have a value: None, empty lists and empty
+    mappings are left out (the canonical form reads an absent one as empty)."""
+    present = {key: value for key, value in optional if value not in (None, [], {})}
+    return {**required, **present}
+
+
+def _guardian(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return _with_optional(
+        {"monitoringWindowMilliseconds": raw["monitoringWindowMilliseconds"],
+         "rolloutWeight": raw["rolloutWeight"],
+         "rollbackOnRegression": raw["rollbackOnRegression"]},
+        ("randomizationUnit", raw.get("randomizationUnit")),
+    )
+
+
+def _audience_configuration(raw: Mapping[str, Any]) -> dict[str, Any]:
+    guardian = raw.get("releaseGuardianConfiguration")
+    return _with_optional(
+        {"releaseStrategy": raw["releaseStrategy"], "requireApproval": raw["requireApproval"]},
+        ("notifyMemberIds", raw["notifyMemberIds"]),
+        ("notifyTeamKeys", raw["notifyTeamKeys"]),
+        ("releaseGuardianConfiguration", guardian and _guardian(guardian)),
+    )
+
+
+def _audience(raw: Mapping[str, Any]) -> dict[str, Any]:
+    configuration = raw.get("configuration")
+    return _with_optional(
+        {"name": raw["name"], "environmentKey": raw["environmentKey"]},
+        ("segmentKeys", raw["segmentKeys"]),
+        ("configuration", configuration and _audience_configuration(configuration)),
+    )
+
+
+def _phase(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return _with_optional(
+        {"name": raw["name"], "audiences": [_audience(audience) for audience in raw["audiences"]]},
+        ("configuration", raw["configuration"]),
+    )
+
+
+def pipeline_document(live: Mapping[str, Any], is_default: bool) -> dict[str, Any]:
+    """A live ReleasePipeline as the body of its pipeline file, in file field order."""
+    pipeline = canonical_live(live)
+    document = _with_optional(
+        {"key": pipeline["key"], "name": pipeline["name"]},
+        ("description", pipeline["description"] or None),  # absent reads as ""
+        ("tags", pipeline["tags"]),
+        ("isProjectDefault", True if is_default else None),
+    )
+    # isLegacy is always written, false included: the file pins the live value, so a
+    # later change to it is planned as the replacement it is.
+    document["isLegacy"] = pipeline["isLegacy"]
+    document["phases"] = [_phase(phase) for phase in pipeline["phases"]]
+    return document
+
+
+# --- YAML ------------------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # never fold a long description over lines
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def _node(value: Any) -> Any:
+    """A plain value as ruamel nodes; lists of strings are written inline: `[a, b]`."""
+    if isinstance(value, Mapping):
+        return CommentedMap((key, _node(item)) for key, item in value.items())
+    if isinstance(value, list):
+        seq = CommentedSeq(_node(item) for item in value)
+        # ruamel.yaml writes `[?x]` unquoted but reads it back as a complex key.
+        if all(isinstance(item, str) and not item.startswith("?") for item in value):
+            seq.fa.set_flow_style()
+        return seq
+    return value
+
+
+def _kind(value: Any) -> type:
+    # ruamel may load a YAML boolean as ScalarBoolean, an int: the kind must still match.
+    if isinstance(value, bool | ScalarBoolean):
+        return bool
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind
+    return type(value)
+
+
+def _same_scalar(old: Any, new: Any) -> bool:
+    return _kind(old) is _kind(new) and old == new
+
+
+def _same_set(old: Any, new: Any) -> bool:
+    return (isinstance(old, CommentedSeq) and isinstance(new, list)
+            and all(isinstance(item, str) for item in old) and sorted(set(old)) == sorted(new))
+
+
+def _merge(old: Any, new: Any) -> Any:
+    """`new`, reusing `old`'s nodes (and so their comments and styles) where they fit."""
+    if isinstance(old, CommentedMap) and isinstance(new, Mapping):
+        for key in [key for key in old if key not in new]:
+            del old[key]
+        for position, (key, value) in enumerate(new.items()):
+            if key in UNORDERED_LISTS and _same_set(old.get(key), value):
+                continue  # the user's order of an unordered list is kept
+            if key in old:
+                old[key] = _merge(old[key], value)
+            else:
+                old.insert(min(position, len(old)), key, _node(value))
+        return old
+    if isinstance(old, CommentedSeq) and isinstance(new, list):
+        del old[len(new):]
+        for index, value in enumerate(new):
+            if index < len(old):
+                old[index] = _merge(old[index], value)
+            else:
+                old.append(_node(value))
+        return old
+    if isinstance(new, Mapping | list):
+        return _node(new)
+    return old if _same_scalar(old, new) else new
+
+
+def _existing(path: Path) -> Any:
+    text, problems = check_source(path)
+    if text is None:
+        raise ManifestError([f"{problem} (not updated)" for problem in problems])
+    return _yaml().load(text)
+
+
+def _render(document: Any) -> str:
+    stream = io.StringIO()
+    _yaml().dump(document, stream)
+    text = stream.getvalue()
+    lines = text.splitlines()
+    header = lines[:next((i for i, line in enumerate(lines) if not line.startswith("#")), 0)]
+    has_modeline = any("yaml-language-server:" in line for line in header)
+    return text if has_modeline else f"{MODELINE}\n{text}"
+
+
+def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
+                 default_key: str | None, pipelines_dir: Path) -> list[Path]:
+    """Write one file per live pipeline under `pipelines_dir/project/`; returns the paths
+    written, in key order. Existing files are updated in place."""
+    unsafe = [key for key in [project, *(p.get("key") for p in live_pipelines)]
+              if not isinstance(key, str) or not KEY_RE.fullmatch(key)]
+    if unsafe:
+        raise ManifestError([f"cannot export: {key!r} is not a valid key for a file name"
+                             for key in unsafe])
+    directory = pipelines_dir / project
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for live in sorted(live_pipelines, key=lambda p: p["key"]):
+        path = directory / f"{live['key']}.yaml"
+        document = pipeline_document(live, live["key"] == default_key)
+        if path.exists():
+            existing = _existing(path)
+            merged = (_merge(existing, document) if isinstance(existing, CommentedMap)
+                      else _node(document))
+        else:
+            merged = _node(document)
+        path.write_text(_render(merged), encoding="utf-8")
+        written.append(path)
+    return written
+

@@ -1,0 +1,239 @@
+"""The desired state: `pipelines/<projectKey>/<pipelineKey>.yaml` and `_project.yaml`.
+
+Every file is read and every problem of every file is collected, so one run of
+`validate` lists them all, each as `file:line:col: message`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ManifestError
+from reconciler.manifest.models import (
+    KEY_RE,
+    MAX_PHASES_PER_PIPELINE,
+    MAX_PIPELINES_PER_PROJECT,
+    CreateReleasePipelineInput,
+    ProjectSettings,
+)
+from reconciler.manifest.validation import validate
+from reconciler.manifest.yamlfile import (
+    Document,
+    Position,
+    Positions,
+    Problem,
+    read_document,
+    shown,
+)
+
+PIPELINE_SUFFIX = ".yaml"
+PROJECT_FILE = "_project.yaml"
+
+
+@dataclass
+class DesiredProject:
+    key: str
+    settings: ProjectSettings  # defaults when there is no _project.yaml
+    pipelines: dict[str, CreateReleasePipelineInput]  # by pipeline key, in file-name order
+    paths: dict[str, Path]  # pipeline key -> file
+    directory: Path | None = None
+    positions: dict[str, Positions] = field(default_factory=dict)  # pipeline key -> positions
+
+
+@dataclass
+class DesiredState:
+    projects: dict[str, DesiredProject]  # sorted by key
+    warnings: list[str]  # "file:line:col: warning: ..." lines
+
+
+@dataclass
+class ManifestReport:
+    """What `validate` shows: the state that loaded, and every error and warning."""
+
+    state: DesiredState
+    errors: list[Problem]
+    warnings: list[Problem]
+
+
+def _ignored(entry: Path) -> bool:
+    # Dotfiles (.gitkeep, editor state) and Markdown notes may sit beside pipeline files.
+    return entry.name.startswith(".") or entry.suffix.lower() == ".md"
+
+
+def _entries(directory: Path, errors: list[Problem]) -> list[Path]:
+    try:
+        return sorted((e for e in directory.iterdir() if not _ignored(e)), key=lambda e: e.name)
+    except OSError as error:
+        errors.append(Problem(shown(directory), 0, 0, f"cannot read: {error.strerror or error}"))
+        return []
+
+
+def _stray(path: Path, project_dir: Path) -> Problem:
+    if path.suffix.lower() == ".yml":
+        message = f"pipeline files end in {PIPELINE_SUFFIX}: rename to {path.stem}{PIPELINE_SUFFIX}"
+    else:
+        message = (f"stray file: {shown(project_dir)} holds <pipelineKey>{PIPELINE_SUFFIX} "
+                   f"files and {PROJECT_FILE} only")
+    return Problem(shown(path), 1, 1, message)
+
+
+class _ProjectReader:
+    def __init__(self, key: str, directory: Path) -> None:
+        self.key = key
+        self.directory = directory
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.pipeline_files = 0
+        self.project = DesiredProject(key, ProjectSettings(), {}, {}, directory)
+        self._defaults: list[tuple[str, Position]] = []
+
+    def read(self) -> None:
+        for entry in _entries(self.directory, self.errors):
+            if entry.is_dir():
+                self.errors.append(Problem(
+                    shown(entry), 0, 0,
+                    f"folders inside a project are not read: move pipeline files up to "
+                    f"{shown(self.directory)}"))
+            elif entry.name == PROJECT_FILE:
+                self._read_settings(entry)
+            elif entry.suffix == PIPELINE_SUFFIX and not entry.name.startswith("_"):
+                self.pipeline_files += 1
+                self._read_pipeline(entry)
+            else:
+                self.errors.append(_stray(entry, self.directory))
+        if self.pipeline_files > MAX_PIPELINES_PER_PROJECT:
+            self.errors.append(Problem(
+                shown(self.directory), 0, 0,
+                f"{self.pipeline_files} pipeline files, but a project holds at most "
+                f"{MAX_PIPELINES_PER_PROJECT} release pipelines"))
+        self._check_defaults()
+
+    def _read_settings(self, path: Path) -> None:
+        document, problems = read_document(path)
+        self.errors += problems
+        if document is None or document.data is None:
+            return  # an empty _project.yaml means the defaults
+        settings, problems = validate(ProjectSettings, document, shown(path))
+        self.errors += problems
+        if settings is not None:
+            self.project.settings = settings
+
+    def _read_pipeline(self, path: Path) -> None:
+        where = shown(path)
+        document, problems = read_document(path)
+        self.errors += problems
+        if document is None:
+            return
+        if document.data is None:
+            self.errors.append(Problem(
+                where, 1, 1, "empty file: expected a release pipeline (key, name, phases)"))
+            return
+        pipeline, problems = validate(CreateReleasePipelineInput, document, where)
+        self.errors += problems
+        if isinstance(document.data, dict):
+            self._check_fields(path, document)
+        if pipeline is not None and not problems:
+            self.project.pipelines[pipeline.key] = pipeline
+            self.project.paths[pipeline.key] = path
+            self.project.positions[pipeline.key] = document.positions
+
+    def _check_fields(self, path: Path, document: Document) -> None:
+        """The rules a schema cannot express; they run on the raw data so that they are
+        reported together with the schema's errors."""
+        where = shown(path)
+        data: dict[str, Any] = document.data
+        positions = document.positions
+        key = data.get("key")
+        if isinstance(key, str) and key != path.stem:
+            at = positions.value_at(("key",))
+            self.errors.append(Problem(
+                where, at.line, at.column,
+                f"key: {key!r} must equal the file name: rename the file to {key}.yaml "
+                f"or set key: {path.stem}"))
+        if data.get("isProjectDefault") is True:
+            self._defaults.append((where, positions.value_at(("isProjectDefault",))))
+        phases = data.get("phases")
+        if not isinstance(phases, list):
+            return
+        if len(phases) > MAX_PHASES_PER_PIPELINE:
+            at = positions.key_at(("phases",))
+            self.warnings.append(Problem(
+                where, at.line, at.column,
+                f"phases: {len(phases)} phases; LaunchDarkly's UI shows at most "
+                f"{MAX_PHASES_PER_PIPELINE}", warning=True))
+        first_seen: dict[str, int] = {}
+        for index, phase in enumerate(phases):
+            name = phase.get("name") if isinstance(phase, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first_seen:
+                at = positions.value_at(("phases", index, "name"))
+                first = positions.value_at(("phases", first_seen[name], "name"))
+                self.errors.append(Problem(
+                    where, at.line, at.column,
+                    f"phases[{index}].name: duplicate phase name {name!r} "
+                    f"(first at line {first.line})"))
+            else:
+                first_seen[name] = index
+
+    def _check_defaults(self) -> None:
+        if len(self._defaults) < 2:
+            return
+        first_path, first = self._defaults[0]
+        for where, at in self._defaults[1:]:
+            self.errors.append(Problem(
+                where, at.line, at.column,
+                f"isProjectDefault: a project has one default pipeline, and "
+                f"{first_path}:{first.line}:{first.column} already claims it"))
+
+
+def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> ManifestReport:
+    """Read everything under `pipelines_dir` (or only the named projects) and report every
+    problem; the state holds the pipelines that passed."""
+    state = DesiredState({}, [])
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    where = shown(pipelines_dir)
+    if not pipelines_dir.is_dir():
+        reason = "not a directory" if pipelines_dir.exists() else "no such directory"
+        return ManifestReport(state, [Problem(where, 0, 0, reason)], [])
+
+    project_dirs: dict[str, Path] = {}
+    for entry in _entries(pipelines_dir, errors):
+        if not entry.is_dir():
+            errors.append(Problem(shown(entry), 1, 1,
+                                  f"file outside a project folder: pipeline files go in "
+                                  f"{where}/<projectKey>/"))
+        elif not KEY_RE.fullmatch(entry.name):
+            errors.append(Problem(shown(entry), 0, 0,
+                                  f"folder name {entry.name!r} is not a valid project key"))
+        else:
+            project_dirs[entry.name] = entry
+    if projects is not None:
+        for missing in sorted(set(projects) - set(project_dirs)):
+            errors.append(Problem(f"{where}/{missing}", 0, 0, "no such project folder"))
+        project_dirs = {key: path for key, path in project_dirs.items() if key in projects}
+
+    pipeline_files = 0
+    for key, directory in sorted(project_dirs.items()):
+        reader = _ProjectReader(key, directory)
+        reader.read()
+        errors += reader.errors
+        warnings += reader.warnings
+        pipeline_files += reader.pipeline_files
+        state.projects[key] = reader.project
+    if pipeline_files == 0:
+        errors.append(Problem(where, 0, 0,
+                              f"no pipeline files found (expected "
+                              f"{where}/<projectKey>/<pipelineKey>{PIPELINE_SUFFIX})"))
+    state.warnings = [str(warning) for warning in sorted(warnings)]
+    return ManifestReport(state, sorted(errors), sorted(warnings))
+
+
+def load_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> DesiredState:
+    """The desired state, or ManifestError listing every problem found."""
+    report = read_desired(pipelines_dir, projects)
+    if report.errors:
+        raise ManifestError([str(error) for error in report.errors])
+    return report.state

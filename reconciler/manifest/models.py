@@ -1,0 +1,184 @@
+"""Pydantic models of the desired state.
+
+The pipeline models mirror LaunchDarkly's request schemas field for field
+(`CreateReleasePipelineInput` and what it references), camelCase, with the spec's
+required lists and descriptions, so a file can be copied from LaunchDarkly's docs.
+"""
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# LaunchDarkly keys: start with a letter or digit, then letters, digits, '.', '_' or '-'.
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+KEY_RE = re.compile(KEY_PATTERN)
+
+# LaunchDarkly's own limits, used by validation and by the rules module.
+MAX_PIPELINES_PER_PROJECT = 20
+MAX_PHASES_PER_PIPELINE = 10  # a UI limit: the API accepts more, so this is a warning
+
+
+def _json_pointer(pointer: str) -> str:
+    if not pointer.startswith("/") or pointer == "/":
+        raise ValueError(f"{pointer!r} is not a JSON pointer to a field (it must start with '/')")
+    return pointer
+
+
+PipelineKey = Annotated[str, Field(pattern=KEY_PATTERN)]
+JsonPointer = Annotated[
+    str, AfterValidator(_json_pointer), Field(json_schema_extra={"pattern": "^/."})
+]
+
+
+class SpecModel(BaseModel):
+    """Strict: unknown fields and wrong types are errors, never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class ReleaseGuardianConfiguration(SpecModel):
+    """The configuration for the release guardian."""
+
+    monitoringWindowMilliseconds: int = Field(
+        description="The monitoring window in milliseconds", examples=[60000]
+    )
+    rolloutWeight: int = Field(description="The rollout weight percentage", examples=[50])
+    rollbackOnRegression: bool = Field(
+        description="Whether or not to roll back on regression", examples=[True]
+    )
+    randomizationUnit: str | None = Field(
+        default=None,
+        description="The randomization unit for the measured rollout",
+        examples=["user"],
+    )
+
+
+class AudienceConfiguration(SpecModel):
+    """The configuration for the audience's rollout."""
+
+    releaseStrategy: str = Field(description="The release strategy", examples=["monitoredRelease"])
+    requireApproval: bool = Field(
+        description="Whether or not the audience requires approval", examples=[True]
+    )
+    notifyMemberIds: list[str] | None = Field(
+        default=None,
+        description=(
+            "An array of member IDs. These members are notified to review the approval request."
+        ),
+        examples=[["1234a56b7c89d012345e678f"]],
+    )
+    notifyTeamKeys: list[str] | None = Field(
+        default=None,
+        description=(
+            "An array of team keys. The members of these teams are notified to review the "
+            "approval request."
+        ),
+        examples=[["example-reviewer-team"]],
+    )
+    releaseGuardianConfiguration: ReleaseGuardianConfiguration | None = Field(
+        default=None, description="The configuration for the release guardian."
+    )
+
+
+class AudiencePost(SpecModel):
+    environmentKey: str = Field(description="A project-unique key for the environment.")
+    name: str = Field(description="The audience name")
+    segmentKeys: list[str] | None = Field(
+        default=None, description="Segments targeted by this audience."
+    )
+    configuration: AudienceConfiguration | None = Field(
+        default=None, description="The configuration for the audience's rollout."
+    )
+
+
+class CreatePhaseInput(SpecModel):
+    audiences: list[AudiencePost] = Field(
+        description=(
+            "An ordered list of the audiences for this release phase. "
+            "Each audience corresponds to a LaunchDarkly environment."
+        ),
+        min_length=1,
+    )
+    name: str = Field(description="The release phase name", examples=["Phase 1 - Testing"])
+    # The spec's PhaseConfiguration is an open object with no declared properties.
+    configuration: dict[str, Any] | None = Field(
+        default=None, description="The configuration for the phase's rollout."
+    )
+
+
+class CreateReleasePipelineInput(SpecModel):
+    """One release pipeline: LaunchDarkly's CreateReleasePipelineInput."""
+
+    model_config = ConfigDict(
+        title="Release pipeline",
+        json_schema_extra={
+            "description": "A LaunchDarkly release pipeline (CreateReleasePipelineInput)."
+        },
+    )
+
+    key: str = Field(
+        description="The unique identifier of this release pipeline",
+        examples=["standard-pipeline"],
+        pattern=KEY_PATTERN,
+    )
+    name: str = Field(
+        description="The name of the release pipeline", examples=["Standard Pipeline"]
+    )
+    description: str | None = Field(
+        default=None,
+        description="The release pipeline description",
+        examples=["Standard pipeline to roll out to production"],
+    )
+    tags: list[str] | None = Field(
+        default=None,
+        description="A list of tags for this release pipeline",
+        examples=[["example-tag"]],
+    )
+    isProjectDefault: bool | None = Field(
+        default=None,
+        description=(
+            "Whether or not the newly created pipeline should be set as the default pipeline "
+            "for this project"
+        ),
+    )
+    isLegacy: bool | None = Field(
+        default=None,
+        description=(
+            "Whether or not the pipeline is enabled for Release Automation. Create-only: "
+            "a change replaces the pipeline (delete, then create)."
+        ),
+    )
+    phases: list[CreatePhaseInput] = Field(
+        description=(
+            "A logical grouping of one or more environments that share attributes for "
+            "rolling out changes"
+        ),
+        min_length=1,
+    )
+
+
+class ProjectSettings(SpecModel):
+    """`_project.yaml`: how this tool manages one project. Every field is optional."""
+
+    model_config = ConfigDict(title="Project settings")
+
+    prune: bool = Field(
+        default=False,
+        description=(
+            "true: live pipelines with no file are deleted; false (default): they are "
+            "reported as unmanaged and kept."
+        ),
+    )
+    protected: list[PipelineKey] = Field(
+        default_factory=list,
+        description="Pipeline keys this tool never deletes or replaces, even with prune.",
+    )
+    ignore: list[JsonPointer] = Field(
+        default_factory=list,
+        description=(
+            "JSON pointers (with * for any list index) of pipeline fields this tool does not "
+            "manage; they are removed from both sides before diffing."
+        ),
+        examples=[["/phases/*/audiences/*/configuration/notifyMemberIds"]],
+    )

@@ -1,0 +1,65 @@
+"""`reconciler validate`: output, exit codes, and where it looks for files."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli, validate_cmd  # noqa: F401  (registers the command)
+
+EXAMPLE = Path(__file__).parent.parent.parent / "pipelines"
+ELEVEN_PHASES = "key: long\nname: Long\nphases:\n" + "".join(
+    f"  - name: P{n}\n    audiences:\n      - name: QA\n        environmentKey: test\n"
+    for n in range(11)
+)
+
+
+def test_clean_example_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECONCILER_PIPELINES_DIR", raising=False)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", str(EXAMPLE)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "ok: 4 pipelines in 1 projects\n", "")
+
+
+def test_directory_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_PIPELINES_DIR", str(EXAMPLE))
+    monkeypatch.chdir(tmp_path)  # no ./pipelines here
+    result = CliRunner().invoke(cli, ["validate"])
+    assert (result.exit_code, result.stdout) == (0, "ok: 4 pipelines in 1 projects\n")
+
+
+def test_default_directory_is_pipelines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECONCILER_PIPELINES_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 1
+    assert result.stderr == "pipelines: no such directory\n1 error(s) in 1 file(s)\n"
+
+
+def test_warnings_do_not_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pipelines/web").mkdir(parents=True)
+    (tmp_path / "pipelines/web/long.yaml").write_text(ELEVEN_PHASES)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
+    assert result.exit_code == 0
+    assert result.stderr == ("pipelines/web/long.yaml:3:1: warning: phases: 11 phases; "
+                             "LaunchDarkly's UI shows at most 10\n")
+    assert result.stdout == "ok: 1 pipelines in 1 projects\n"
+
+
+def test_errors_and_warnings_together_sorted_by_file(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pipelines/web").mkdir(parents=True)
+    (tmp_path / "pipelines/web/long.yaml").write_text(ELEVEN_PHASES)
+    (tmp_path / "pipelines/web/a.yaml").write_text("key: b\nname: A\nphases: []\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "pipelines/web/a.yaml:1:6: key: 'b' must equal the file name: rename the file to "
+        "b.yaml or set key: a",
+        "pipelines/web/a.yaml:3:9: phases: must not be empty",
+        "pipelines/web/long.yaml:3:1: warning: phases: 11 phases; LaunchDarkly's UI shows at "
+        "most 10",
+        "2 error(s) in 1 file(s)",
+    ]
