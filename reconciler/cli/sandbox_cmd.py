@@ -1,0 +1,76 @@
+"""`reconciler sandbox serve` and `reconciler sandbox seed`."""
+
+import ipaddress
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli import cli
+from reconciler.sandbox import create_app, load_fixture, seed_state
+from reconciler.sandbox.server import serve as serve_app
+
+STATE_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@cli.group()
+def sandbox() -> None:
+    """A local LaunchDarkly API emulator over a JSON state file."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on; 0 picks a free one (printed at startup).")
+@click.option("--state", "state_path", type=STATE_FILE, required=True,
+              help="The sandbox's JSON state file (created on the first change).")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delay added to every request.")
+@click.option("--rate-limit", type=click.FloatRange(min=1), default=None,
+              help="Requests allowed per one-second window; the excess gets 429.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of requests that fail with 500/502/503 or a dropped connection.")
+@click.option("--seed", type=int, default=None, help="Seed for the fault sequence.")
+@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append one JSON line per request (method, path, status, ms) to this file.")
+@click.option("--slow-mutations-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Answer mutations this late, after applying them (clients may time out "
+                   "on a change that landed).")
+@click.option("--slow-mutations", type=click.IntRange(min=0), default=None,
+              help="Only the first N mutations are slow [default: all].")
+def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
+          fault_rate: float, seed: int | None, request_log: Path | None,
+          slow_mutations_ms: int, slow_mutations: int | None) -> None:
+    """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
+    if not _is_loopback(host):
+        click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
+    app = create_app(state_path, latency_ms=latency_ms, rate_limit=rate_limit,
+                     fault_rate=fault_rate, seed=seed, request_log=request_log,
+                     slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations)
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    serve_app(app, host, port, announce)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@sandbox.command()
+@click.option("--state", "state_path", type=STATE_FILE, required=True,
+              help="The sandbox's JSON state file (created if missing).")
+@click.argument("fixture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def seed(state_path: Path, fixture: Path) -> None:
+    """Load a fixture's projects into the state file, replacing projects of the same key."""
+    loaded = load_fixture(fixture)
+    seed_state(state_path, loaded)
+    keys = ", ".join(loaded["projects"])
+    click.echo(f"seeded {len(loaded['projects'])} project(s) into {state_path}: {keys}")

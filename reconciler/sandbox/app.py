@@ -1,0 +1,87 @@
+"""The sandbox as an ASGI app, and the in-process transport the CLI's `--sandbox` uses."""
+
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from reconciler.sandbox import aviator_routes, launchdarkly_routes
+from reconciler.sandbox.knobs import (
+    DroppedConnection,
+    Faults,
+    Latency,
+    RateLimit,
+    RequestLog,
+    RequestRecord,
+    SlowMutations,
+)
+from reconciler.sandbox.state import StateStore
+
+# Each module contributes `routes(store) -> list[BaseRoute]`; add emulated APIs here.
+ROUTE_MODULES = (launchdarkly_routes, aviator_routes)
+
+_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    # Unknown routes and methods answer in LaunchDarkly's error format too.
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"code": _CODES.get(exc.status_code, "error"), "message": exc.detail},
+        status_code=exc.status_code, headers=exc.headers,
+    )
+
+
+def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | None = None,
+               fault_rate: float = 0.0, seed: int | None = None,
+               request_log: Path | None = None, slow_mutations_ms: int = 0,
+               slow_mutations: int | None = None) -> Starlette:
+    """The sandbox over the state file `state_path` (created on the first change).
+
+    The state is loaded here, not at startup, because httpx's ASGI transport runs no
+    lifespan events. `app.state.request_log` lists a RequestRecord per request."""
+    if rate_limit is not None and rate_limit < 1:
+        raise ValueError("rate_limit must be at least 1 request per second")
+    if not 0 <= fault_rate <= 1:
+        raise ValueError("fault_rate must be between 0 and 1")
+    if slow_mutations_ms < 0 or (slow_mutations is not None and slow_mutations < 0):
+        raise ValueError("slow_mutations_ms and slow_mutations cannot be negative")
+    store = StateStore(state_path)
+    records: list[RequestRecord] = []
+    middleware = [Middleware(RequestLog, records=records, file=request_log)]
+    if latency_ms:
+        middleware.append(Middleware(Latency, ms=latency_ms))
+    if rate_limit is not None:
+        middleware.append(Middleware(RateLimit, per_second=rate_limit))
+    if fault_rate:
+        middleware.append(Middleware(Faults, rate=fault_rate, seed=seed))
+    if slow_mutations_ms:
+        middleware.append(Middleware(SlowMutations, ms=slow_mutations_ms, count=slow_mutations))
+    routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes(store)]
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}
+    )
+    app.state.store = store
+    app.state.request_log = records
+    return app
+
+
+class SandboxTransport(httpx.ASGITransport):
+    """httpx's ASGI transport, with a dropped connection surfacing as it does over HTTP."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except DroppedConnection:
+            raise httpx.RemoteProtocolError(
+                "server disconnected without sending a complete response", request=request
+            ) from None
+
+
+def transport(app: Starlette) -> httpx.AsyncBaseTransport:
+    return SandboxTransport(app=app)

@@ -1,0 +1,175 @@
+"""Response bodies, shaped as LaunchDarkly's spec describes them (ReleasePipeline with
+`audiences[].environment` summaries, `_access`, `_isLegacy`, `createdAt`; `_links` where
+the spec has them)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.sandbox.projects import Pipeline, Project, Release, active_releases
+
+Body = dict[str, Any]
+
+
+def link(href: str) -> Body:
+    return {"href": href, "type": "application/json"}
+
+
+def _access() -> Body:
+    # The sandbox has no roles: nothing is denied, and no allow reasons are listed.
+    return {"denied": [], "allowed": []}
+
+
+def environment_summary(project_key: str, record: Body) -> Body:
+    href = f"/api/v2/projects/{project_key}/environments/{record['key']}"
+    return {
+        "_links": {"self": link(href)},
+        "key": record["key"],
+        "name": record["name"],
+        "color": record["color"],
+    }
+
+
+def environment(project_key: str, record: Body) -> Body:
+    return {
+        **environment_summary(project_key, record),
+        "_id": record["_id"],
+        # Placeholders shaped like LaunchDarkly's; the sandbox has no SDK keys.
+        "apiKey": f"sdk-sandbox-{record['_id']}",
+        "mobileKey": f"mob-sandbox-{record['_id']}",
+        "defaultTtl": 0,
+        "secureMode": False,
+        "defaultTrackEvents": False,
+        "requireComments": False,
+        "confirmChanges": False,
+        "tags": [],
+        "critical": False,
+    }
+
+
+def _audience(project: Project, audience: Body) -> Body:
+    out: Body = {"name": audience["name"]}
+    record = project["environments"].get(audience["environmentKey"])
+    if record is not None:  # LaunchDarkly omits the summary of a deleted environment
+        out["environment"] = environment_summary(project["key"], record)
+    for field in ("segmentKeys", "configuration"):
+        if field in audience:
+            out[field] = audience[field]
+    return out
+
+
+def pipeline(project: Project, record: Pipeline) -> Body:
+    out: Body = {
+        "createdAt": record["createdAt"],
+        "key": record["key"],
+        "name": record["name"],
+        "phases": [
+            {
+                "id": phase["id"],
+                "name": phase["name"],
+                "audiences": [_audience(project, a) for a in phase["audiences"]],
+                "configuration": phase.get("configuration", {}),
+            }
+            for phase in record["phases"]
+        ],
+        "tags": record["tags"],
+        "_version": record["_version"],
+        "_access": _access(),
+        "isProjectDefault": record["key"] == project["defaultReleasePipelineKey"],
+        "_isLegacy": record["_isLegacy"],
+    }
+    if "description" in record:
+        out["description"] = record["description"]
+    return out
+
+
+def pipeline_collection(project: Project, records: Sequence[Pipeline], total: int) -> Body:
+    # The spec's ReleasePipelineCollection has no _links.
+    return {"items": [pipeline(project, r) for r in records], "totalCount": total}
+
+
+def progression_collection(project: Project, record: Pipeline, page: Sequence[Release],
+                           total: int, self_href: str) -> Body:
+    releases = project["releases"].get(record["key"], [])
+    active = active_releases(project, record["key"])
+    return {
+        "activeCount": len(active),
+        "completedCount": len(releases) - len(active),
+        "items": [
+            {**release, "_links": {"self": link(_release_href(project["key"], release))}}
+            for release in page
+        ],
+        "phases": [
+            {
+                "_id": phase["id"],
+                "name": phase["name"],
+                "releaseCount": sum(1 for r in active if r["activePhaseId"] == phase["id"]),
+            }
+            for phase in record["phases"]
+        ],
+        "totalCount": total,
+        "_links": {"self": link(self_href)},
+    }
+
+
+def _release_href(project_key: str, release: Release) -> str:
+    # Releases live in LaunchDarkly's Releases API, by flag.
+    return f"/api/v2/flags/{project_key}/{release['flagKey']}/release"
+
+
+def collection(items: list[Body], total: int, self_href: str) -> Body:
+    return {"items": items, "totalCount": total, "_links": {"self": link(self_href)}}
+
+
+def _project_fields(project: Project) -> Body:
+    out: Body = {
+        "_links": {
+            "self": link(f"/api/v2/projects/{project['key']}"),
+            "environments": link(f"/api/v2/projects/{project['key']}/environments"),
+        },
+        "_id": project["_id"],
+        "key": project["key"],
+        "includeInSnippetByDefault": False,
+        "name": project["name"],
+        "tags": project["tags"],
+    }
+    if project["defaultReleasePipelineKey"] is not None:
+        out["defaultReleasePipelineKey"] = project["defaultReleasePipelineKey"]
+    return out
+
+
+def _environments(project: Project) -> list[Body]:
+    return [environment(project["key"], e) for e in project["environments"].values()]
+
+
+def project_summary(project: Project, expand_environments: bool) -> Body:
+    """GET project (`Project`): environments only with `expand=environments`."""
+    out = _project_fields(project)
+    if expand_environments:
+        items = _environments(project)
+        out["environments"] = collection(
+            items, len(items), f"/api/v2/projects/{project['key']}/environments"
+        )
+    return out
+
+
+def project_rep(project: Project) -> Body:
+    """PATCH project (`ProjectRep`): environments as a plain list."""
+    return {**_project_fields(project), "environments": _environments(project)}
+
+
+def segment(project_key: str, environment_key: str, record: Body) -> Body:
+    href = f"/api/v2/segments/{project_key}/{environment_key}/{record['key']}"
+    return {
+        "key": record["key"],
+        "name": record["name"],
+        "tags": [],
+        "creationDate": record["creationDate"],
+        "lastModifiedDate": record["creationDate"],
+        "_links": {"self": link(href)},
+        "rules": [],
+        "included": [],
+        "excluded": [],
+        "version": 1,
+        "deleted": False,
+        "generation": 1,
+    }

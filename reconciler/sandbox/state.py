@@ -1,0 +1,113 @@
+"""The sandbox's state: one JSON document on disk, written atomically.
+
+The document is `{section: {key: entry}}`: `projects` (LaunchDarkly, by project key) and
+room for more sections (Aviator). Writes go to a temporary file that is renamed over the
+state file, so a killed server never leaves a half-written file.
+
+A server applies each mutation in memory and then awaits `StateStore.commit`, which
+group-commits: mutations made while a write is running share the next write, and each
+caller returns only once a write containing its change is on disk. Entries are serialised
+once and cached until they change, so a write costs the changed entries plus the I/O.
+"""
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from reconciler.sandbox.problems import SandboxError
+
+Document = dict[str, dict[str, Any]]
+SECTIONS = ("projects",)
+
+
+def empty_document() -> Document:
+    return {section: {} for section in SECTIONS}
+
+
+def read_document(path: Path) -> Document:
+    """The state in `path`; a missing file is an empty sandbox."""
+    if not path.exists():
+        return empty_document()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise SandboxError(f"{path}: cannot read the sandbox state: {error}") from None
+    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
+        raise SandboxError(f"{path}: the sandbox state must be a JSON object of objects")
+    for section in SECTIONS:
+        document.setdefault(section, {})
+    return document
+
+
+def document_pieces(document: Document, cache: dict[tuple[str, str], bytes] | None = None
+                    ) -> list[bytes]:
+    """The document as UTF-8 JSON in pieces, one entry per line so the file reads and diffs
+    well. `cache` holds each entry's line by (section, key); lines missing from it are
+    serialised and stored. The pieces are immutable: a snapshot that a thread can write
+    while the document changes."""
+    cache = {} if cache is None else cache
+    pieces = [b"{"]
+    for s, (section, entries) in enumerate(document.items()):
+        pieces += [b",\n" if s else b"\n", f" {json.dumps(section)}: {{".encode()]
+        for e, (key, entry) in enumerate(entries.items()):
+            line = cache.get((section, key))
+            if line is None:
+                text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+                line = f"  {json.dumps(key, ensure_ascii=False)}: {text}".encode()
+                cache[(section, key)] = line
+            pieces += [b",\n" if e else b"\n", line]
+        pieces.append(b"\n }" if entries else b"}")
+    pieces.append(b"\n}\n")
+    return pieces
+
+
+def write_atomically(path: Path, pieces: Iterable[bytes]) -> None:
+    # No fsync: the rename alone guarantees a reader sees the old or the new file whole
+    # when the process dies; surviving power loss is not the sandbox's job.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(b"".join(pieces))  # one write: far cheaper than many small ones
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class StateStore:
+    """The document in memory plus group-committed writes to `path`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.document = read_document(path)
+        self._fragments: dict[tuple[str, str], bytes] = {}
+        self._changes = 0  # mutations committed so far
+        self._written = 0  # mutations contained in the file on disk
+        self._write: asyncio.Task[None] | None = None
+
+    async def commit(self, section: str, key: str) -> None:
+        """Record that `document[section][key]` changed (or was removed) and return once
+        the file on disk contains the change."""
+        self._fragments.pop((section, key), None)
+        self._changes += 1
+        wanted = self._changes
+        while self._written < wanted:
+            if self._write is None:
+                self._write = asyncio.ensure_future(self._write_all())
+            # Shielded: a client that disconnects must not cancel a write others wait for.
+            await asyncio.shield(self._write)
+
+    async def _write_all(self) -> None:
+        try:
+            # Snapshot on the event loop, so that it is consistent; the joining, encoding
+            # and writing of megabytes run in a thread.
+            changes = self._changes
+            pieces = document_pieces(self.document, self._fragments)
+            await asyncio.to_thread(write_atomically, self.path, pieces)
+            self._written = changes
+        finally:
+            self._write = None
