@@ -1,0 +1,129 @@
+"""Reporting an apply to Aviator Releases as a deployment (DESIGN.md section 8).
+
+Before the first step, the commit's release candidate is created (one that exists is
+reused) and the environment's deployment is marked in_progress; with --aviator-trigger it
+is created with create-deployment instead, which runs the environment's deploy workflow.
+After the last step: success or failure. Aviator's status update takes no error text, so
+the details of a failure stay in apply's own output.
+
+Best effort: each problem is one `warning:` line on stderr and apply's exit code never
+changes. What could not be reported at the start is tried again at the end, so an Aviator
+blip still leaves the outcome recorded.
+"""
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.apply import ApplyReport
+from reconciler.aviator.client import AviatorClient, DeploymentStatus
+from reconciler.aviator.release import Commit, current_commit
+from reconciler.aviator.settings import AviatorSettings, open_client, settings_from_environ
+from reconciler.errors import ReconcilerError, SettingsError
+
+Echo = Callable[[str], None]
+Finished = Callable[[ApplyReport], None]
+
+
+def _stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
+class ApplyDeployment:
+    """One apply of `commit`, reported to the environment in `settings`."""
+
+    def __init__(self, settings: AviatorSettings, commit: Commit,
+                 connect: Callable[[], AviatorClient], *, trigger: bool,
+                 echo: Echo = _stderr) -> None:
+        self.settings = settings
+        self.commit = commit
+        self.version = commit.version
+        self._connect = connect
+        self._trigger = trigger
+        self._echo = echo
+        self._release_ready = False
+
+    def start(self) -> None:
+        action = "create the deployment" if self._trigger else "mark the deployment in_progress"
+        self._best_effort(self._start(), action)
+
+    def finish(self, status: DeploymentStatus) -> None:
+        self._best_effort(self._finish(status), f"report the deployment's {status}")
+
+    def _best_effort(self, work: Coroutine[Any, Any, None], action: str) -> None:
+        try:
+            asyncio.run(work)
+        except ReconcilerError as error:
+            self._echo(f"warning: Aviator: could not {action} (apply is not affected): {error}")
+
+    async def _start(self) -> None:
+        async with self._connect() as client:
+            await self._ensure_release(client)
+            project, environment = self.settings.project, self.settings.environment
+            if self._trigger:
+                await client.create_deployment(project, environment, self.version)
+                self._echo(f"aviator: {environment}: deployment of {self.version} created")
+            else:
+                await client.update_deployment_status(project, environment, self.version,
+                                                      DeploymentStatus.IN_PROGRESS)
+                self._echo(f"aviator: {environment}: {self.version} in_progress")
+
+    async def _finish(self, status: DeploymentStatus) -> None:
+        async with self._connect() as client:
+            await self._ensure_release(client)
+            await client.update_deployment_status(self.settings.project,
+                                                  self.settings.environment, self.version, status)
+            self._echo(f"aviator: {self.settings.environment}: {self.version} {status}")
+
+    async def _ensure_release(self, client: AviatorClient) -> None:
+        if self._release_ready:
+            return
+        created = await client.create_release(self.settings.project, self.version,
+                                              repo=self.commit.repo, commit=self.commit.sha)
+        self._release_ready = True
+        outcome = "created" if created else "exists, reused"
+        self._echo(f"aviator: {self.settings.project}: release candidate {self.version} "
+                   f"({self.commit.repo}@{self.commit.sha[:7]}) {outcome}")
+
+
+def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
+                     echo: Echo = _stderr) -> ApplyDeployment | None:
+    """The deployment to report, or None when Aviator is not configured (or is configured
+    unusably, which is one warning)."""
+    try:
+        settings = settings_from_environ(environ)
+        if settings is None:
+            return None
+        commit = current_commit(environ)
+    except SettingsError as error:
+        echo(f"warning: Aviator: not reporting this apply: {error}")
+        return None
+    return ApplyDeployment(settings, commit, lambda: open_client(settings, sandbox),
+                           trigger=trigger, echo=echo)
+
+
+@contextmanager
+def report_apply(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
+                 echo: Echo = _stderr) -> Iterator[Finished]:
+    """Around apply's execution: reports the start on entry; call what it yields with the
+    ApplyReport to report success or failure. An exception out of the block reports
+    failure (an interrupt: canceled) and goes on up."""
+    deployment = apply_deployment(environ, sandbox=sandbox, trigger=trigger, echo=echo)
+    if deployment is None:
+        yield lambda report: None
+        return
+    deployment.start()
+    try:
+        yield lambda report: deployment.finish(
+            DeploymentStatus.SUCCESS if report.ok else DeploymentStatus.FAILURE
+        )
+    except KeyboardInterrupt:
+        deployment.finish(DeploymentStatus.CANCELED)
+        raise
+    except Exception:
+        deployment.finish(DeploymentStatus.FAILURE)
+        raise

@@ -1,0 +1,79 @@
+"""Aviator settings from the environment, and the client they open.
+
+AVIATOR_API_TOKEN, AVIATOR_PROJECT and AVIATOR_ENVIRONMENT turn reporting on; all three
+or none. AVIATOR_BASE_URL is optional. An empty variable counts as unset: GitHub Actions
+passes `${{ vars.NAME }}` of an undefined variable as "".
+"""
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from reconciler.aviator.client import AviatorClient
+from reconciler.errors import SettingsError
+
+DEFAULT_BASE_URL = "https://api.aviator.co"
+SANDBOX_BASE_URL = "http://sandbox"  # never resolved: the sandbox runs in process
+REQUIRED = ("AVIATOR_API_TOKEN", "AVIATOR_PROJECT", "AVIATOR_ENVIRONMENT")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AviatorSettings:
+    project: str
+    environment: str
+    token: str = field(repr=False)
+    base_url: str | None = None  # None: AVIATOR_BASE_URL unset
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    # Not echoed whole: it could carry user:password@.
+    if parts.scheme not in ("https", "http") or not host:
+        raise SettingsError(f"AVIATOR_BASE_URL must be https://HOST (got scheme "
+                            f"{parts.scheme!r}, host {host!r})")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise SettingsError(f"AVIATOR_BASE_URL: refusing plain http:// to {host} "
+                            "(http is allowed only to loopback)")
+    return url.rstrip("/")
+
+
+def settings_from_environ(environ: Mapping[str, str]) -> AviatorSettings | None:
+    """None when Aviator is not configured; SettingsError when it is half configured or a
+    value is unusable."""
+    values = {name: environ.get(name, "").strip() for name in REQUIRED}
+    if not any(values.values()):
+        return None
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise SettingsError(f"Aviator is partly configured: {', '.join(missing)} not set "
+                            f"(set all of {', '.join(REQUIRED)}, or none)")
+    token = values["AVIATOR_API_TOKEN"]
+    if not token.isprintable() or any(c.isspace() for c in token):
+        raise SettingsError("AVIATOR_API_TOKEN contains whitespace or control characters")
+    base_url = environ.get("AVIATOR_BASE_URL", "").strip()
+    return AviatorSettings(project=values["AVIATOR_PROJECT"],
+                           environment=values["AVIATOR_ENVIRONMENT"], token=token,
+                           base_url=_base_url(base_url) if base_url else None)
+
+
+def open_client(settings: AviatorSettings, sandbox: Path | None) -> AviatorClient:
+    """A client for AVIATOR_BASE_URL; without one, the in-process sandbox over the state
+    file `sandbox` (apply --sandbox), else Aviator itself."""
+    if settings.base_url is None and sandbox is not None:
+        from reconciler.sandbox import create_app, transport
+
+        return AviatorClient(SANDBOX_BASE_URL, settings.token,
+                             transport=transport(create_app(sandbox)))
+    return AviatorClient(settings.base_url or DEFAULT_BASE_URL, settings.token)
