@@ -1,28 +1,64 @@
-"""`reconciler validate`: check `pipelines/` offline, no token needed."""
+"""`reconciler validate`: check `pipelines/` offline (no token), or also against live."""
 
+import asyncio
 from pathlib import Path
 
 import click
 
 from reconciler.cli import cli
-from reconciler.cli.options import pipelines_dir_option
-from reconciler.manifest import read_desired
+from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
+from reconciler.manifest import DesiredState, online_problems, read_desired
+
+Catalog = dict[str, dict[str, set[str]]]
+
+
+def _fetch_catalog(state: DesiredState, base_uri: str | None, sandbox: Path | None,
+                   concurrency: int | None) -> Catalog:
+    """Project -> environment -> segment keys, for the projects in git that exist live."""
+
+    async def project_catalog(client, key: str) -> tuple[str, dict[str, set[str]] | None]:
+        if await client.get_project(key) is None:
+            return key, None
+        environments = await client.list_environments(key)
+        segments = await asyncio.gather(*(client.list_segments(key, e) for e in environments))
+        return key, {e: set(s) for e, s in zip(environments, segments, strict=True)}
+
+    async def run() -> Catalog:
+        async with open_client(base_uri, sandbox, concurrency) as client:
+            found = await asyncio.gather(*(project_catalog(client, k) for k in state.projects))
+        return {key: envs for key, envs in found if envs is not None}
+
+    return asyncio.run(run())
 
 
 @cli.command("validate")
 @pipelines_dir_option
+@click.option("--online", is_flag=True,
+              help="Also check that every environmentKey and segmentKeys entry exists live.")
+@ld_options
 @click.pass_context
-def validate_command(ctx: click.Context, pipelines_dir: Path) -> None:
+def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
+                     base_uri: str | None, sandbox: Path | None,
+                     concurrency: int | None) -> None:
     """Check the pipeline files: syntax, schema and LaunchDarkly's rules.
 
     Problems go to stderr as file:line:col: message; exit 1 when there is an error.
-    Warnings are shown but do not fail the run."""
+    Warnings are shown but do not fail the run. Offline, no token is needed."""
     report = read_desired(pipelines_dir)
-    for problem in sorted(report.errors + report.warnings):
-        click.echo(str(problem), err=True)
-    if report.errors:
-        files = {error.path for error in report.errors}
-        click.echo(f"{len(report.errors)} error(s) in {len(files)} file(s)", err=True)
+    problems = [str(p) for p in sorted(report.errors + report.warnings)]
+    errors = len(report.errors)
+    files = {error.path for error in report.errors}
+    if online and not report.errors:
+        live = online_problems(report.state, _fetch_catalog(report.state, base_uri, sandbox,
+                                                            concurrency))
+        problems += live
+        errors += len(live)
+        files |= {line.split(":", 1)[0] for line in live}
+    for problem in problems:
+        click.echo(problem, err=True)
+    if errors:
+        click.echo(f"{errors} error(s) in {len(files)} file(s)", err=True)
         ctx.exit(1)
     pipelines = sum(len(project.pipelines) for project in report.state.projects.values())
-    click.echo(f"ok: {pipelines} pipelines in {len(report.state.projects)} projects")
+    checked = " (environments and segments checked live)" if online else ""
+    click.echo(f"ok: {pipelines} pipelines in {len(report.state.projects)} projects{checked}")

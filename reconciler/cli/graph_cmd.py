@@ -1,0 +1,103 @@
+"""`graph`: draw release pipelines, from git or (with --live) from LaunchDarkly."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from reconciler.cli import cli
+from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
+from reconciler.engine import desired_input, live_input
+from reconciler.errors import SettingsError
+from reconciler.graph import mermaid, printable, text_tree
+from reconciler.manifest import load_desired
+from reconciler.normalize import Canonical
+from reconciler.render.markup import fence, text
+
+
+@dataclass(frozen=True)
+class Drawing:
+    project: str
+    key: str
+    pipeline: Canonical
+    default: bool
+
+
+def _desired(pipelines_dir: Path, projects: Sequence[str]) -> list[Drawing]:
+    state = load_desired(pipelines_dir, list(projects) or None)
+    for warning in state.warnings:
+        click.echo(warning, err=True)
+    drawings = []
+    for project_key, project in state.projects.items():
+        desired = desired_input(project)
+        drawings += [Drawing(project_key, key, form, key == desired.default_key)
+                     for key, form in desired.pipelines.items()]
+    return drawings
+
+
+def _live(projects: Sequence[str], base_uri: str | None, sandbox: Path | None,
+          concurrency: int | None) -> list[Drawing]:
+    async def fetch() -> list[list[dict]]:
+        async with open_client(base_uri, sandbox, concurrency) as client:
+            return await asyncio.gather(*(client.list_pipelines(p) for p in projects))
+
+    drawings = []
+    for project_key, raw in zip(projects, asyncio.run(fetch()), strict=True):
+        live = live_input(raw)
+        drawings += [Drawing(project_key, key, live.pipelines[key], key == live.default_key)
+                     for key in sorted(live.pipelines)]
+    return drawings
+
+
+def _mermaid_output(drawings: Sequence[Drawing]) -> str:
+    if len(drawings) == 1:
+        return mermaid(drawings[0].pipeline, default=drawings[0].default)
+    # Several diagrams cannot share one Mermaid document: one Markdown section each.
+    return "\n".join(
+        f"### {text(d.project)} / {text(d.key)}\n\n"
+        f"{fence(mermaid(d.pipeline, default=d.default), 'mermaid')}"
+        for d in drawings)
+
+
+def _text_output(drawings: Sequence[Drawing]) -> str:
+    parts = []
+    project = None
+    for drawing in drawings:
+        if drawing.project != project:
+            project = drawing.project
+            parts.append(f"Project {printable(project)}\n")
+        parts.append(text_tree(drawing.pipeline, default=drawing.default))
+    return "\n".join(parts)
+
+
+@cli.command()
+@pipelines_dir_option
+@ld_options
+@click.option("--project", "projects", multiple=True, metavar="KEY",
+              help="Only this project (repeatable). With --live and no --project, the "
+                   "projects found in the pipelines folder.")
+@click.option("--pipeline", default=None, metavar="KEY", help="Only this pipeline.")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "text"]), default="mermaid",
+              show_default=True,
+              help="mermaid: one pipeline prints a Mermaid document, several print Markdown "
+                   "with one Mermaid block each; text: a tree for the terminal.")
+@click.option("--live", is_flag=True, help="Draw the live pipelines instead of the files.")
+def graph(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
+          concurrency: int | None, projects: tuple[str, ...], pipeline: str | None, fmt: str,
+          live: bool) -> None:
+    """Draw release pipelines: phases left to right, each with its audiences."""
+    if live:
+        keys = list(projects) or list(load_desired(pipelines_dir).projects)
+        drawings = _live(keys, base_uri, sandbox, concurrency)
+    else:
+        drawings = _desired(pipelines_dir, projects)
+    if pipeline is not None:
+        drawings = [d for d in drawings if d.key == pipeline]
+    if not drawings:
+        where = "in LaunchDarkly" if live else f"in {pipelines_dir}"
+        named = f"pipeline '{printable(pipeline)}'" if pipeline is not None else "pipeline"
+        raise SettingsError(f"no {named} to draw {where}")
+    click.echo(_mermaid_output(drawings) if fmt == "mermaid" else _text_output(drawings),
+               nl=False)

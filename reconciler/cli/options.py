@@ -1,0 +1,53 @@
+"""Options shared by the commands that read LaunchDarkly, and the client they open."""
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.launchdarkly import LaunchDarklyClient
+from reconciler.settings import resolve_settings, sandbox_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pipelines_dir_option(command: F) -> F:
+    return click.option(
+        "--pipelines-dir", envvar="RECONCILER_PIPELINES_DIR", default="pipelines",
+        show_default=True, type=click.Path(path_type=Path),
+        help="Folder of pipelines/<project>/<pipeline>.yaml files [env RECONCILER_PIPELINES_DIR]",
+    )(command)
+
+
+def ld_options(command: F) -> F:
+    for option in reversed([
+        click.option("--base-uri", default=None,
+                     help="LaunchDarkly base URI [env LAUNCHDARKLY_BASE_URI; "
+                          "default https://app.launchdarkly.com]"),
+        click.option("--sandbox", "sandbox", default=None, metavar="STATE_FILE",
+                     type=click.Path(path_type=Path, dir_okay=False),
+                     help="Use the embedded sandbox with this state file instead of LaunchDarkly"),
+        click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+                     help="Requests in flight at once [default 8]"),
+    ]):
+        command = option(command)
+    return command
+
+
+@asynccontextmanager
+async def open_client(base_uri: str | None, sandbox: Path | None,
+                      concurrency: int | None) -> AsyncIterator[LaunchDarklyClient]:
+    """A LaunchDarkly client: the real API, or the in-process sandbox (no token needed)."""
+    if sandbox is not None:
+        from reconciler.sandbox import create_app, transport
+
+        settings = sandbox_settings(concurrency)
+        async with LaunchDarklyClient(settings, transport=transport(create_app(sandbox))) as client:
+            yield client
+        return
+    settings = resolve_settings(base_uri, concurrency, os.environ)
+    async with LaunchDarklyClient(settings) as client:
+        yield client

@@ -1,0 +1,209 @@
+"""`plan`, `apply` and `drift`: read git and live, plan, and (for apply) execute."""
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.aviator import report_apply
+from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
+from reconciler.cli.progress import StepProgress
+from reconciler.engine import build_plan, parse_shard, select_projects
+from reconciler.errors import ReconcilerError, SettingsError, StalePlan
+from reconciler.github import publish_drift_issue, publish_plan_comment
+from reconciler.manifest import DesiredProject, load_desired
+from reconciler.plan import Plan, PlanOptions
+from reconciler.planfile import read_plan, write_plan
+from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
+
+from . import cli
+
+EXIT_CHANGES = 2
+
+
+def _desired(pipelines_dir: Path, projects: tuple[str, ...],
+             shard: str | None) -> list[DesiredProject]:
+    state = load_desired(pipelines_dir, list(projects) or None)
+    for warning in state.warnings:
+        click.echo(warning, err=True)
+    missing = sorted(set(projects) - set(state.projects))
+    if missing:
+        raise SettingsError(f"no project folder in {pipelines_dir} for: {', '.join(missing)}")
+    return select_projects(state, parse_shard(shard))
+
+
+def _make_plan(desired: list[DesiredProject], options: PlanOptions, base_uri: str | None,
+               sandbox: Path | None, concurrency: int | None) -> Plan:
+    async def run() -> Plan:
+        async with open_client(base_uri, sandbox, concurrency) as client:
+            return await build_plan(client, desired, options)
+
+    return asyncio.run(run())
+
+
+def _render(plan: Plan, fmt: str, *, drift: bool = False) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_drift_markdown(plan) if drift else render_markdown(plan)
+    return render_text(plan, color=sys.stdout.isatty())
+
+
+def _selection(command):
+    command = click.option("--shard", default=None, metavar="I/N",
+                           help="Only the projects in shard I of N (stable hash).")(command)
+    return click.option("--project", "projects", multiple=True, metavar="KEY",
+                        help="Only this project (repeatable).")(command)
+
+
+def _safety(command):
+    command = click.option("--allow-active-releases", is_flag=True,
+                           help="Allow phase changes on pipelines with active releases.")(command)
+    command = click.option("--max-delete-percent", type=click.FloatRange(0, 100), default=30.0,
+                           show_default=True,
+                           help="Deleting more than this share of a project's pipelines "
+                                "(with 4 or more) needs --force.")(command)
+    return click.option("--force", is_flag=True,
+                        help="Allow deleting over the threshold, or every pipeline.")(command)
+
+
+@cli.command()
+@pipelines_dir_option
+@ld_options
+@_selection
+@_safety
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the JSON plan to this file (for apply PLAN_FILE).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes (0 none, 1 error).")
+@click.option("--github-comment", is_flag=True,
+              help="Also keep the plan as one comment on the pull request (in GitHub Actions).")
+def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
+         concurrency: int | None, projects: tuple[str, ...], shard: str | None, force: bool,
+         max_delete_percent: float, allow_active_releases: bool, fmt: str, out: Path | None,
+         detailed_exitcode: bool, github_comment: bool) -> int:
+    """Show what apply would change, field by field."""
+    options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
+                          maxDeletePercent=max_delete_percent)
+    result = _make_plan(_desired(pipelines_dir, projects, shard), options, base_uri, sandbox,
+                        concurrency)
+    if out is not None:
+        write_plan(result, out)
+    click.echo(_render(result, fmt))
+    if github_comment:
+        publish_plan_comment(render_markdown(result), os.environ)
+    if not result.applicable:
+        return 1
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
+
+
+@cli.command()
+@pipelines_dir_option
+@ld_options
+@_selection
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--github-issue", is_flag=True,
+              help="Also open, update or close the `drift` issue (in GitHub Actions).")
+def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
+          concurrency: int | None, projects: tuple[str, ...], shard: str | None,
+          fmt: str, github_issue: bool) -> int:
+    """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
+    result = _make_plan(_desired(pipelines_dir, projects, shard), PlanOptions(force=True),
+                        base_uri, sandbox, concurrency)
+    click.echo(_render(result, fmt, drift=True))
+    if not result.applicable and not result.has_changes:
+        return 1
+    if github_issue:
+        publish_drift_issue(render_drift_markdown(result) if result.has_changes else None,
+                            os.environ)
+    return EXIT_CHANGES if result.has_changes else 0
+
+
+def _confirm(result: Plan, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SettingsError("apply needs --yes when not run on a terminal (as in CI)")
+    click.confirm(f"Apply these {result.step_count} steps?", abort=True)
+
+
+def _report(report: ApplyReport) -> int:
+    click.echo(f"Apply: {report.count(StepStatus.DONE)} done, "
+               f"{report.count(StepStatus.FAILED)} failed, "
+               f"{report.count(StepStatus.NOT_RUN)} not run.")
+    if report.ok:
+        return 0
+    for result in report.results:
+        if result.status is not StepStatus.DONE:
+            detail = f": {result.error}" if result.error else ""
+            click.echo(f"  {result.status:<7} {result.project}: {result.action} "
+                       f"{result.key}{detail}", err=True)
+    click.echo("Run apply again once the cause is fixed: it re-plans from live and converges.",
+               err=True)
+    return 1
+
+
+def _execute(result: Plan, base_uri: str | None, sandbox: Path | None,
+             concurrency: int | None) -> ApplyReport:
+    progress = StepProgress(result.step_count, tty=sys.stderr.isatty())
+
+    def on_result(step: StepResult) -> None:
+        progress.advance(step)
+
+    async def run() -> ApplyReport:
+        async with open_client(base_uri, sandbox, concurrency) as client:
+            return await apply_plan(client, result, on_result)
+
+    with progress:
+        return asyncio.run(run())
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@pipelines_dir_option
+@ld_options
+@_selection
+@_safety
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required in CI).")
+@click.option("--aviator-trigger", is_flag=True,
+              help="Report to Aviator with create-deployment, which runs the environment's "
+                   "deploy workflow, instead of a status update.")
+def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
+          sandbox: Path | None, concurrency: int | None, projects: tuple[str, ...],
+          shard: str | None, force: bool, max_delete_percent: float,
+          allow_active_releases: bool, yes: bool, aviator_trigger: bool) -> int:
+    """Make live equal git. With PLAN_FILE, run exactly that reviewed plan or refuse."""
+    options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
+                          maxDeletePercent=max_delete_percent)
+    saved = read_plan(plan_file) if plan_file is not None else None
+    if saved is not None:
+        options = PlanOptions(
+            force=force or saved.options.force,
+            allowActiveReleases=allow_active_releases or saved.options.allowActiveReleases,
+            maxDeletePercent=saved.options.maxDeletePercent,
+        )
+        projects = projects or tuple(p.project for p in saved.projects)
+    result = _make_plan(_desired(pipelines_dir, projects, shard), options, base_uri, sandbox,
+                        concurrency)
+    if saved is not None and result.digest != saved.digest:
+        raise StalePlan(f"plan is stale: live state or git changed since {plan_file} was made "
+                        f"(digest {saved.digest[:12]}, now {result.digest[:12]}); plan again")
+    click.echo(render_text(result, color=sys.stdout.isatty()))
+    if not result.applicable:
+        raise ReconcilerError("the plan is blocked or refused (see above); nothing was applied")
+    if not result.has_changes:
+        return 0
+    if saved is None:
+        _confirm(result, yes)
+    # Reported to Aviator when AVIATOR_* are set; best effort, the exit code is apply's own.
+    with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger) as finished:
+        report = _execute(result, base_uri, sandbox, concurrency)
+        code = _report(report)
+        finished(report)
+    return code

@@ -1,0 +1,52 @@
+"""Saved plans: written atomically, read back only if intact and from this format."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.errors import PlanFileError
+from reconciler.plan import FORMAT_VERSION, Plan, plan_digest
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    """Write-then-rename, so a reader never sees half a plan."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(plan.model_dump_json(indent=2) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanFileError(f"{path}: cannot read the plan file ({error.__class__.__name__})") \
+            from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PlanFileError(f"{path}:{error.lineno}:{error.colno}: not a plan file: "
+                            f"invalid JSON ({error.msg})") from None
+    if not isinstance(data, dict) or "formatVersion" not in data:
+        raise PlanFileError(f"{path}: not a plan file (no formatVersion)")
+    if data["formatVersion"] != FORMAT_VERSION:
+        raise PlanFileError(f"{path}: plan format {data['formatVersion']!r} is not supported "
+                            f"by this version (expects {FORMAT_VERSION}); plan again")
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PlanFileError(f"{path}: corrupt plan file: {where}: {first['msg']}") from None
+    if plan_digest(plan.projects) != plan.digest:
+        raise PlanFileError(f"{path}: the plan's content does not match its digest "
+                            "(edited by hand?); plan again")
+    return plan
