@@ -13,6 +13,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import CoreSchema
 
 from reconciler.manifest.models import CreateReleasePipelineInput, ProjectSettings
+from reconciler.plan import Plan
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -37,9 +38,16 @@ def project_schema() -> dict[str, Any]:
     return _model_schema(ProjectSettings)
 
 
+def plan_schema() -> dict[str, Any]:
+    # Serialization mode: the schema of what `plan --format json` and `--out` write.
+    return {"$schema": DIALECT, **Plan.model_json_schema(
+        schema_generator=_SpecJsonSchema, mode="serialization")}
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "pipeline.schema.json": pipeline_schema,
     "project.schema.json": project_schema,
+    "plan.schema.json": plan_schema,
 }
 
 

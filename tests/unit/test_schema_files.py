@@ -1,6 +1,7 @@
 """schemas/*.json: generated from the models, committed up to date, mirroring the spec,
 and accepting the example project."""
 
+import json
 import types
 import typing
 from pathlib import Path
@@ -21,7 +22,7 @@ from ruamel.yaml import YAML
 
 from reconciler.cli import cli, schema_cmd  # noqa: F401  (registers the command)
 from reconciler.manifest import models
-from reconciler.schemas import SCHEMAS, pipeline_schema, project_schema, render
+from reconciler.schemas import SCHEMAS, pipeline_schema, plan_schema, project_schema, render
 
 ROOT = Path(__file__).parent.parent.parent
 EXAMPLES = sorted((ROOT / "pipelines").glob("*/*.yaml"))
@@ -117,3 +118,26 @@ def test_models_mirror_the_spec_field_for_field(ours: type[BaseModel],
         assert field.is_required() == theirs[name].is_required(), name
         assert _kind(field.annotation) == _kind(theirs[name].annotation), name
         assert (field.description or "").startswith(theirs[name].description or ""), name
+
+
+def test_a_real_plan_matches_the_plan_schema() -> None:
+    from reconciler.manifest.models import ProjectSettings
+    from reconciler.normalize import canonical
+    from reconciler.plan import DesiredInput, LiveInput, PlanOptions, assemble, plan_project
+
+    def body(key: str, name: str) -> dict:
+        return canonical({"key": key, "name": name, "phases": [
+            {"name": "P", "audiences": [{"name": "A", "environmentKey": "test"}]}]})
+
+    live = LiveInput({"a": {**body("a", "A"), "isLegacy": False},
+                      "b": {**body("b", "B"), "isLegacy": False}}, "a")
+    desired = DesiredInput({"a": body("a", "Renamed"), "c": body("c", "C")}, "c",
+                           ProjectSettings(prune=True))
+    options = PlanOptions(force=True)
+    plan = assemble([plan_project("web", desired, live, {"b": []}, options)], options)
+    assert {s.action for s in plan.projects[0].steps} >= {"create", "update", "delete"}
+    jsonschema.validate(json.loads(plan.model_dump_json()), plan_schema())
+    tampered = json.loads(plan.model_dump_json())
+    tampered["projects"][0]["steps"][0]["action"] = "explode"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(tampered, plan_schema())
