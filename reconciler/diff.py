@@ -1,12 +1,12 @@
 """Field-level differences between two canonical pipelines.
 
 Equal pipelines cost one comparison. Otherwise the walk descends with plain equality
-through dicts and equal-length lists to the smallest containers whose direct members
-differ, and hands only those to deepdiff: its cost then grows with the change, not with
-the size of the pipeline.
+through dicts and equal-length lists, reports differing scalars directly, and hands
+deepdiff only the smallest containers it cannot pair by position (lists whose lengths
+differ): its cost then grows with the change, not with the size of the pipeline.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,39 +42,27 @@ def pointer(path: Path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _is_container(value: Any) -> bool:
-    return isinstance(value, (Mapping, list))
-
-
-def _splits(before: Any, after: Any) -> bool:
-    """Whether the walk can go below this pair instead of diffing it as a whole."""
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        return True
-    return isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
-
-
-def _differing_containers(before: Any, after: Any, path: Path) -> Iterator[tuple[Path, Any, Any]]:
-    """The smallest (path, before, after) containers whose own members differ."""
-    if isinstance(before, Mapping):
-        keys: Sequence[Any] = [k for k in before if k in after]
-        leaf = set(before) != set(after)
-    else:
-        keys = range(len(before))
-        leaf = False
-    deeper: list[tuple[Any, Any, Any]] = []
-    for key in keys:
-        b, a = before[key], after[key]
-        if b == a:
-            continue
-        if _is_container(b) and _is_container(a) and _splits(b, a):
-            deeper.append((key, b, a))
-        else:
-            leaf = True
-    if leaf:
-        yield path, before, after
+def _walk(before: Any, after: Any, path: Path, out: list[FieldChange]) -> None:
+    """Descend with plain equality; only lists whose lengths differ need deepdiff's
+    alignment, and it gets just those lists."""
+    if before == after:
         return
-    for key, b, a in deeper:
-        yield from _differing_containers(b, a, (*path, key))
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key, old in before.items():
+            if key not in after:
+                out.append(FieldChange(pointer((*path, key)), ChangeKind.REMOVED, old=old))
+            else:
+                _walk(old, after[key], (*path, key), out)
+        out.extend(FieldChange(pointer((*path, key)), ChangeKind.ADDED, new=new)
+                   for key, new in after.items() if key not in before)
+    elif isinstance(before, list) and isinstance(after, list):
+        if len(before) == len(after):
+            for index, (old, new) in enumerate(zip(before, after, strict=True)):
+                _walk(old, new, (*path, index), out)
+        else:
+            out.extend(_deepdiff(before, after, path))
+    else:
+        out.append(FieldChange(pointer(path), ChangeKind.CHANGED, old=before, new=after))
 
 
 def _deepdiff(before: Any, after: Any, base: Path) -> Iterator[FieldChange]:
@@ -92,9 +80,6 @@ def _deepdiff(before: Any, after: Any, base: Path) -> Iterator[FieldChange]:
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
     """Changes that turn `before` into `after`, sorted by path."""
-    if before == after:
-        return []
     changes: list[FieldChange] = []
-    for path, b, a in _differing_containers(before, after, ()):
-        changes.extend(_deepdiff(b, a, path))
+    _walk(before, after, (), changes)
     return sorted(changes, key=lambda c: c.path)
