@@ -149,13 +149,14 @@ def fingerprint(live: LiveInput) -> str:
 
 
 def plan_digest(projects: Iterable[ProjectPlan]) -> str:
-    return sha256(
-        [
-            {"project": p.project, "fingerprint": p.fingerprint,
-             "steps": [s.model_dump(mode="json") for s in p.steps]}
-            for p in projects
-        ]
-    )
+    """sha256 over each project's live fingerprint and steps. Steps are hashed in
+    pydantic's JSON form: fixed field order, bodies in the planner's own order."""
+    digest = hashlib.sha256()
+    for project in projects:
+        digest.update(canonical_json([project.project, project.fingerprint]).encode())
+        for step in project.steps:
+            digest.update(step.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 # --- classification ---------------------------------------------------------------------
