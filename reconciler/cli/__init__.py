@@ -4,6 +4,7 @@ Exit codes: 0 success / no changes, 1 any error (including usage errors, so that
 collides with 2), 2 changes present (plan with --detailed-exitcode, drift).
 """
 
+import importlib
 import sys
 
 import click
@@ -11,20 +12,39 @@ import click
 from reconciler import __version__
 from reconciler.errors import ManifestError, ReconcilerError
 
+# Command name -> the module that defines it. A module is imported only when one of its
+# commands runs, so `plan` never pays for the sandbox server's or Aviator's imports.
+COMMAND_MODULES = {
+    "apply": "plan_cmd", "aviator": "aviator_cmd", "drift": "plan_cmd", "export": "export_cmd",
+    "graph": "graph_cmd", "plan": "plan_cmd", "sandbox": "sandbox_cmd", "schema": "schema_cmd",
+    "validate": "validate_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            # Importing the module attaches its commands to `cli`.
+            importlib.import_module(f"reconciler.cli.{COMMAND_MODULES[name]}")
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Keep LaunchDarkly release pipelines equal to YAML files in git."""
 
 
 def _register() -> None:
-    # Each command lives in its own module; importing it attaches it to `cli`.
-    from reconciler.cli import commands  # noqa: F401
+    """Every command attached now, for tools that walk the whole command tree."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"reconciler.cli.{module}")
 
 
 def main() -> None:
-    _register()
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -1,21 +1,28 @@
 """Apply progress: a bar on a terminal, one plain line per step otherwise (CI logs)."""
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from reconciler.apply import StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class StepProgress:
     def __init__(self, total: int, *, tty: bool) -> None:
         self._bar: Progress | None = None
         if tty:
-            self._bar = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.description}"),
-                                 console=Console(stderr=True), transient=True)
+            from rich import progress  # only a terminal pays for importing rich
+            from rich.console import Console
+
+            self._bar = progress.Progress(
+                progress.TextColumn("applying"), progress.BarColumn(),
+                progress.MofNCompleteColumn(), progress.TextColumn("{task.description}"),
+                console=Console(stderr=True), transient=True,
+            )
             self._task = self._bar.add_task("", total=total)
 
     def __enter__(self) -> "StepProgress":
