@@ -34,6 +34,9 @@ _TAG = "tag:yaml.org,2002:"
 _CONSTRUCTED = {f"{_TAG}null", f"{_TAG}bool", f"{_TAG}int", f"{_TAG}float"}
 # A date such as `2024-01-01` stays the text the user wrote: no field of ours is a date.
 _TEXT = {f"{_TAG}str", f"{_TAG}timestamp"}
+_RESOLVED: dict[tuple[Any, ...], str] = {}
+_CONSTRUCTED_VALUES: dict[tuple[str, str], Any] = {}
+_MEMO_SIZE = 65_536
 
 
 def shown(path: Path) -> str:
@@ -256,25 +259,41 @@ class _Builder:
             self.positions.keys[loc] = parent.key_position
         return loc, parent.keep
 
-    def _resolve(self, event: Any, kind: type[Node]) -> Any:
+    def _resolve(self, event: Any, kind: type[Node]) -> str:
         tag = event.ctag
-        if tag is None or str(tag) == "!":
-            value = event.value if kind is ScalarNode else None
-            tag = self._yaml.resolver.resolve(kind, value, event.implicit)
-        return tag
+        if tag is not None and str(tag) != "!":
+            return str(tag)
+        value = event.value if kind is ScalarNode else None
+        # Resolution depends only on these three, and a fleet repeats the same keys and
+        # values thousands of times: ruamel's resolver was half of the read time.
+        memo_key = (kind, value, event.implicit)
+        resolved = _RESOLVED.get(memo_key)
+        if resolved is None:
+            if len(_RESOLVED) >= _MEMO_SIZE:
+                _RESOLVED.clear()
+            resolved = _RESOLVED[memo_key] = str(
+                self._yaml.resolver.resolve(kind, value, event.implicit))
+        return resolved
 
     def _scalar(self, event: ScalarEvent) -> Any:
         tag = self._resolve(event, ScalarNode)
-        if str(tag) in _TEXT:
+        if tag in _TEXT:
             return event.value
-        if str(tag) in _CONSTRUCTED:
-            node = ScalarNode(tag, event.value, event.start_mark, event.end_mark,
-                              style=event.style)
-            return self._yaml.constructor.construct_object(node)
-        raise _unsupported_tag(str(tag), event)
+        if tag in _CONSTRUCTED:
+            # null, booleans and numbers are immutable, so one constructed value serves
+            # every occurrence of the same text.
+            memo_key = (tag, event.value)
+            if memo_key not in _CONSTRUCTED_VALUES:
+                if len(_CONSTRUCTED_VALUES) >= _MEMO_SIZE:
+                    _CONSTRUCTED_VALUES.clear()
+                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                  style=event.style)
+                _CONSTRUCTED_VALUES[memo_key] = self._yaml.constructor.construct_object(node)
+            return _CONSTRUCTED_VALUES[memo_key]
+        raise _unsupported_tag(tag, event)
 
     def _expect_tag(self, event: Any, kind: type[Node], name: str) -> None:
-        tag = str(self._resolve(event, kind))
+        tag = self._resolve(event, kind)
         if tag != f"{_TAG}{name}":
             raise _unsupported_tag(tag, event)
 
