@@ -1,0 +1,1 @@
+"""`make bench`: the fleet-scale benchmarks (see run.py) and RESULTS.md."""

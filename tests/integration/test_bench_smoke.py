@@ -1,0 +1,47 @@
+"""A tiny `make bench`: every workload runs end to end, as processes, against a real
+`sandbox serve`, and the report comes out whole. Only call counts are checked: they are
+exact lower bounds; times are printed, never asserted."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks import run
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+WORKLOADS = ("W1 plan, no changes", "B1 official client", "W1 against B1",
+             "W2 plan, 10% changed", "W3 apply W2's plan", "W4 plan at 50 req/s",
+             "W5 plan in process, 30 pipelines")
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def table(text: str) -> list[dict[str, str]]:
+    """The rows of the first Markdown table in `text`, by column name."""
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    header = cells(lines[0])
+    return [dict(zip(header, cells(line), strict=True)) for line in lines[2:]]
+
+
+def test_a_tiny_bench_reports_every_workload_at_its_lower_bound_of_calls(
+        tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    # 3 projects of 10: 3 pipelines changed, one of them inside `phases`.
+    code = run.main(["--runs", "1", "--projects", "3", "--pipelines", "10",
+                     "--cpu-projects", "3", "--latency-ms", "5", "--out", str(out)])
+    assert code == 0
+    report = out.read_text()
+    rows = table(report.split("## Gaps")[0])
+    assert {row["Workload"] for row in rows} == set(WORKLOADS)
+    counted = {row["Workload"]: row for row in rows if "API calls" in row["Figure"]}
+    assert counted["W1 plan, no changes"]["Measured"] == "3"
+    assert counted["B1 official client"]["Measured"] == "3"
+    assert counted["W2 plan, 10% changed"]["Measured"] == "4"  # + 1 progressions call
+    assert counted["W3 apply W2's plan"]["Measured"] == "7"  # re-plan 4 + 3 PUTs
+    assert counted["W4 plan at 50 req/s"]["Measured"].startswith("3 ")
+    assert all(row["Ratio"] == "1.00" and row["Met"] == "yes" for row in counted.values())
+    assert "## Gaps" in report
+    assert "| reading YAML |" in report
