@@ -46,7 +46,7 @@ class LaunchDarklySettings:
                 raise SettingsError(f"{name} must be a single LD-API-Version value, got {value!r}")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -55,19 +55,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_uri(uri: str) -> str:
-    """The base URI without a trailing slash; https, or plain http only to loopback."""
+def check_base_uri(uri: str, what: str = "LaunchDarkly base URI") -> str:
+    """The base URI without a trailing slash; https, or plain http only to loopback.
+    Shared by every HTTP service the tool talks to (LaunchDarkly, Aviator)."""
     parts = urlsplit(uri)
     host = (parts.hostname or "").lower()
     # The URI is not echoed whole: it could carry user:password@.
     if parts.scheme not in ("https", "http") or not host:
         raise SettingsError(
-            f"invalid LaunchDarkly base URI (scheme {parts.scheme!r}, host {host!r}): "
-            "expected https://HOST"
+            f"invalid {what} (scheme {parts.scheme!r}, host {host!r}): expected https://HOST"
         )
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise SettingsError(
-            f"refusing plain http:// to {host}: use https:// "
+            f"{what}: refusing plain http:// to {host}: use https:// "
             "(http is allowed only to loopback: 127.0.0.0/8, ::1, localhost)"
         )
     return uri.rstrip("/")

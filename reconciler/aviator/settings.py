@@ -5,14 +5,13 @@ or none. AVIATOR_BASE_URL is optional. An empty variable counts as unset: GitHub
 passes `${{ vars.NAME }}` of an undefined variable as "".
 """
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from reconciler.aviator.client import AviatorClient
 from reconciler.errors import SettingsError
+from reconciler.settings import check_base_uri
 
 DEFAULT_BASE_URL = "https://api.aviator.co"
 SANDBOX_BASE_URL = "http://sandbox"  # never resolved: the sandbox runs in process
@@ -25,28 +24,6 @@ class AviatorSettings:
     environment: str
     token: str = field(repr=False)
     base_url: str | None = None  # None: AVIATOR_BASE_URL unset
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _base_url(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    # Not echoed whole: it could carry user:password@.
-    if parts.scheme not in ("https", "http") or not host:
-        raise SettingsError(f"AVIATOR_BASE_URL must be https://HOST (got scheme "
-                            f"{parts.scheme!r}, host {host!r})")
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise SettingsError(f"AVIATOR_BASE_URL: refusing plain http:// to {host} "
-                            "(http is allowed only to loopback)")
-    return url.rstrip("/")
 
 
 def settings_from_environ(environ: Mapping[str, str]) -> AviatorSettings | None:
@@ -65,7 +42,8 @@ def settings_from_environ(environ: Mapping[str, str]) -> AviatorSettings | None:
     base_url = environ.get("AVIATOR_BASE_URL", "").strip()
     return AviatorSettings(project=values["AVIATOR_PROJECT"],
                            environment=values["AVIATOR_ENVIRONMENT"], token=token,
-                           base_url=_base_url(base_url) if base_url else None)
+                           base_url=check_base_uri(base_url, "AVIATOR_BASE_URL") if base_url
+                           else None)
 
 
 def open_client(settings: AviatorSettings, sandbox: Path | None) -> AviatorClient:

@@ -1,6 +1,5 @@
 """`reconciler sandbox serve` and `reconciler sandbox seed`."""
 
-import ipaddress
 import sys
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import click
 from reconciler.cli import cli
 from reconciler.sandbox import create_app, load_fixture, seed_state
 from reconciler.sandbox.server import serve as serve_app
+from reconciler.settings import is_loopback
 
 STATE_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -42,7 +42,7 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
           fault_rate: float, seed: int | None, request_log: Path | None,
           slow_mutations_ms: int, slow_mutations: int | None) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
     app = create_app(state_path, latency_ms=latency_ms, rate_limit=rate_limit,
                      fault_rate=fault_rate, seed=seed, request_log=request_log,
@@ -53,15 +53,6 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
         sys.stdout.flush()
 
     serve_app(app, host, port, announce)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @sandbox.command()

@@ -68,7 +68,7 @@ def test_all_three_variables_configure_and_the_token_is_not_shown() -> None:
      "AVIATOR_API_TOKEN, AVIATOR_ENVIRONMENT not set"),
     ({"AVIATOR_API_TOKEN": "two words"}, "whitespace"),
     ({"AVIATOR_BASE_URL": "http://aviator.example"}, "refusing plain http:// to aviator"),
-    ({"AVIATOR_BASE_URL": "ftp://aviator.example"}, "must be https://HOST"),
+    ({"AVIATOR_BASE_URL": "ftp://aviator.example"}, "invalid AVIATOR_BASE_URL"),
 ])
 def test_unusable_settings_are_named(changes: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message) as refused:
