@@ -5,6 +5,7 @@ of repr/str and out of every error message.
 """
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,6 +19,7 @@ MISSING_TOKEN = (
     "LaunchDarkly access token missing: set LAUNCHDARKLY_ACCESS_TOKEN (or LD_ACCESS_TOKEN)"
 )
 SANDBOX_BASE_URI = "http://sandbox"  # never resolved: the sandbox runs in process
+TIMEOUT_VARIABLE = "RECONCILER_HTTP_TIMEOUT"  # seconds per request attempt
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +85,20 @@ def _token(environ: Mapping[str, str]) -> str:
     raise SettingsError(MISSING_TOKEN)
 
 
+def _timeout(environ: Mapping[str, str]) -> float | None:
+    text = environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SettingsError(f"{TIMEOUT_VARIABLE} must be a positive number of seconds, "
+                            f"got {text!r}")
+    return seconds
+
+
 def resolve_settings(
     base_uri: str | None, concurrency: int | None, environ: Mapping[str, str]
 ) -> LaunchDarklySettings:
@@ -99,6 +115,8 @@ def resolve_settings(
     }
     if concurrency is not None:
         options["concurrency"] = concurrency
+    if (timeout := _timeout(environ)) is not None:
+        options["timeout_seconds"] = timeout
     return LaunchDarklySettings(base_uri=check_base_uri(uri), token=_token(environ), **options)
 
 
