@@ -35,6 +35,8 @@ def read_plan(path: Path) -> Plan:
     except json.JSONDecodeError as error:
         raise PlanFileError(f"{path}:{error.lineno}:{error.colno}: not a plan file: "
                             f"invalid JSON ({error.msg})") from None
+    except RecursionError:  # a plan is a few levels deep; this is no plan
+        raise PlanFileError(f"{path}: not a plan file: JSON nested too deeply") from None
     if not isinstance(data, dict) or "formatVersion" not in data:
         raise PlanFileError(f"{path}: not a plan file (no formatVersion)")
     if data["formatVersion"] != FORMAT_VERSION:
@@ -46,7 +48,11 @@ def read_plan(path: Path) -> Plan:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PlanFileError(f"{path}: corrupt plan file: {where}: {first['msg']}") from None
-    if plan_digest(plan.projects) != plan.digest:
+    try:
+        digest = plan_digest(plan.projects)
+    except (RecursionError, ValueError):  # pydantic: "Maximum serialization depth exceeded"
+        raise PlanFileError(f"{path}: not a plan file: JSON nested too deeply") from None
+    if digest != plan.digest:
         raise PlanFileError(f"{path}: the plan's content does not match its digest "
                             "(edited by hand?); plan again")
     return plan
