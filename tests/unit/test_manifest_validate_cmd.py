@@ -63,3 +63,19 @@ def test_errors_and_warnings_together_sorted_by_file(tmp_path: Path,
         "most 10",
         "2 error(s) in 1 file(s)",
     ]
+
+
+def test_a_control_character_in_the_yaml_never_reaches_output_raw(tmp_path: Path) -> None:
+    # A pull request controls these bytes: a raw newline would let it start a line of
+    # its own, and GitHub Actions runs lines like `::error ...::` as workflow commands.
+    project = tmp_path / "pipelines" / "web"
+    project.mkdir(parents=True)
+    (project / "main.yaml").write_text(
+        'key: main\nname: Main\n"\\n::error title=pwned::x\\u001b[31m": 1\n'
+        "phases: [{name: P, audiences: [{name: A, environmentKey: test}]}]\n")
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", str(tmp_path / "pipelines")])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and "unknown field" in lines[0]
+    assert not any(line.startswith("::") for line in lines)
+    assert "\x1b" not in result.stderr and "\\n::error" in lines[0]
