@@ -215,7 +215,7 @@ def test_a_stale_plan_is_refused(workspace, tmp_path: Path) -> None:
 
 def test_faults_mid_apply_then_a_rerun_converges(workspace, sandbox_server) -> None:
     fixture = {"projects": {"web": project([pipeline(f"p{i}") for i in range(8)])}}
-    ws = workspace(fixture, "--fault-rate", "0.6", "--seed", "7")
+    ws = workspace(fixture, "--fault-rate", "0.4", "--seed", "7")
     ws.write("web", [pipeline(f"p{i}", name=f"Changed {i}") for i in range(8)]
              + [pipeline(f"n{i}") for i in range(4)])
     first = ws.run("apply", "--yes")
