@@ -5,7 +5,7 @@ Every file is read and every problem of every file is collected, so one run of
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,12 @@ class DesiredProject:
     pipelines: dict[str, CreateReleasePipelineInput]  # by pipeline key, in file-name order
     paths: dict[str, Path]  # pipeline key -> file
     directory: Path | None = None
-    positions: dict[str, Positions] = field(default_factory=dict)  # pipeline key -> positions
+
+    def positions_of(self, key: str) -> Positions:
+        """Where each value of a pipeline's file is. Read again on demand: a fleet's
+        positions cost about 55 KB a file to keep, and only a problem needs them."""
+        document, _ = read_document(self.paths[key])
+        return document.positions if document is not None else Positions()
 
 
 @dataclass
@@ -136,7 +141,6 @@ class _ProjectReader:
         if pipeline is not None and not problems:
             self.project.pipelines[pipeline.key] = pipeline
             self.project.paths[pipeline.key] = path
-            self.project.positions[pipeline.key] = document.positions
 
     def _check_fields(self, path: Path, document: Document) -> None:
         """The rules a schema cannot express; they run on the raw data so that they are

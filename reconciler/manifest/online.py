@@ -1,10 +1,12 @@
 """`validate --online`: do the environments and segments that pipelines name exist?
 
-Pure: the caller fetches the catalog (project -> environment key -> segment keys) and
-this compares, pointing each problem at the line that names the missing thing.
+The caller fetches the catalog (project -> environment key -> segment keys) and this
+compares, pointing each problem at the line that names the missing thing (the file is
+read again for its positions only when it has a problem).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from pathlib import Path
 
 from reconciler.manifest.loader import DesiredState
@@ -12,11 +14,11 @@ from reconciler.manifest.models import CreateReleasePipelineInput
 from reconciler.manifest.yamlfile import Loc, Positions, Problem, dotted, shown
 
 
-def _pipeline_problems(project_key: str, path: Path, positions: Positions,
+def _pipeline_problems(project_key: str, path: Path, positions: Callable[[], Positions],
                        pipeline: CreateReleasePipelineInput,
                        environments: Mapping[str, set[str]]) -> Iterator[Problem]:
     def problem(loc: Loc, message: str) -> Problem:
-        at = positions.value_at(loc)
+        at = positions().value_at(loc)
         return Problem(shown(path), at.line, at.column, f"{dotted(loc)}: {message}")
 
     for p, phase in enumerate(pipeline.phases):
@@ -46,7 +48,8 @@ def online_problems(state: DesiredState,
                                     f"project {project_key!r} does not exist in LaunchDarkly"))
             continue
         for pipeline_key, pipeline in project.pipelines.items():
-            positions = project.positions.get(pipeline_key, Positions())
+            # Only a pipeline with a problem pays for reading its file's positions again.
+            positions = cache(lambda key=pipeline_key, p=project: p.positions_of(key))
             problems += _pipeline_problems(project_key, project.paths[pipeline_key], positions,
                                            pipeline, environments)
     return [str(problem) for problem in sorted(problems)]
