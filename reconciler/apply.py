@@ -46,10 +46,6 @@ class ApplyReport:
     def count(self, status: StepStatus) -> int:
         return sum(r.status is status for r in self.results)
 
-    @property
-    def failures(self) -> list[StepResult]:
-        return [r for r in self.results if r.status is StepStatus.FAILED]
-
 
 OnResult = Callable[[StepResult], None]
 

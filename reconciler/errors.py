@@ -35,10 +35,6 @@ class ApiError(ReconcilerError):
         super().__init__(f"{method} {route}: {shown}{reason}")
 
 
-class PlanRefused(ReconcilerError):
-    """The planner will not produce a plan that breaks a rule or misses the desired state."""
-
-
 class StalePlan(ReconcilerError):
     """A saved plan no longer matches live state."""
 

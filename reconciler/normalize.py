@@ -15,7 +15,6 @@ from typing import Any
 from reconciler.manifest.models import CreateReleasePipelineInput
 
 Canonical = dict[str, Any]
-UNORDERED = ("tags",)
 
 
 def _string_set(values: Iterable[str] | None) -> list[str]:

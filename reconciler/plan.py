@@ -273,8 +273,8 @@ class _Builder:
 
     def delete(self, key: str) -> None:
         self.model.delete(key)
-        before = self.c.compared_live.get(key) or self.live.pipelines[key]
-        self.steps.append(Step(action=Action.DELETE, key=key, before=before,
+        # Deleted pipelines have no file, so they were never compared: show them whole.
+        self.steps.append(Step(action=Action.DELETE, key=key, before=self.live.pipelines[key],
                                reason="no file in git and prune is on"))
 
     def create(self, key: str) -> None:
@@ -337,7 +337,7 @@ def _build(desired: DesiredInput, live: LiveInput, c: _Classified, end_default: 
         if end_default is not None and end_default in c.creates:
             b.create(end_default)  # with isProjectDefault: true, which moves the default
         else:
-            holder = next((k for k in survivors), None) or next(
+            holder = survivors[0] if survivors else next(
                 (k for k in c.creates if k != end_default), None)
             if holder is None:
                 raise RuleViolation(

@@ -29,9 +29,6 @@ def _desired(pipelines_dir: Path, projects: tuple[str, ...],
     state = load_desired(pipelines_dir, list(projects) or None)
     for warning in state.warnings:
         click.echo(warning, err=True)
-    missing = sorted(set(projects) - set(state.projects))
-    if missing:
-        raise SettingsError(f"no project folder in {pipelines_dir} for: {', '.join(missing)}")
     return select_projects(state, parse_shard(shard))
 
 
