@@ -8,12 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
-from reconciler.aviator import report_apply
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.cli.progress import StepProgress
 from reconciler.engine import build_plan, parse_shard, select_projects
 from reconciler.errors import ReconcilerError, SettingsError, StalePlan
-from reconciler.github import publish_drift_issue, publish_plan_comment
 from reconciler.manifest import DesiredProject, load_desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan, write_plan
@@ -91,9 +89,13 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
                         concurrency)
     if out is not None:
         write_plan(result, out)
-    click.echo(_render(result, fmt))
+    shown = _render(result, fmt)
+    click.echo(shown)
     if github_comment:
-        publish_plan_comment(render_markdown(result), os.environ)
+        from reconciler.github import publish_plan_comment  # only this flag needs GitHub
+
+        publish_plan_comment(shown if fmt == "markdown" else render_markdown(result),
+                             os.environ)
     if not result.applicable:
         return 1
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
@@ -113,12 +115,15 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
     result = _make_plan(_desired(pipelines_dir, projects, shard), PlanOptions(force=True),
                         base_uri, sandbox, concurrency)
-    click.echo(_render(result, fmt, drift=True))
+    shown = _render(result, fmt, drift=True)
+    click.echo(shown)
     if not result.applicable and not result.has_changes:
         return 1
     if github_issue:
-        publish_drift_issue(render_drift_markdown(result) if result.has_changes else None,
-                            os.environ)
+        from reconciler.github import publish_drift_issue  # only this flag needs GitHub
+
+        report = shown if fmt == "markdown" else render_drift_markdown(result)
+        publish_drift_issue(report if result.has_changes else None, os.environ)
     return EXIT_CHANGES if result.has_changes else 0
 
 
@@ -199,6 +204,8 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     if saved is None:
         _confirm(result, yes)
     # Reported to Aviator when AVIATOR_* are set; best effort, the exit code is apply's own.
+    from reconciler.aviator import report_apply  # only an apply that changes things needs it
+
     with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger) as finished:
         report = _execute(result, base_uri, sandbox, concurrency)
         code = _report(report)
