@@ -1,27 +1,18 @@
 """Saved plans: written atomically, read back only if intact and from this format."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from reconciler.errors import PlanFileError
+from reconciler.files import write_atomically
 from reconciler.plan import FORMAT_VERSION, Plan, plan_digest
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    """Write-then-rename, so a reader never sees half a plan."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(plan.model_dump_json(indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, [plan.model_dump_json(indent=2).encode(), b"\n"])
 
 
 def read_plan(path: Path) -> Plan:

@@ -26,12 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.files import write_atomically
 from reconciler.manifest.models import KEY_PATTERN
 from reconciler.rules import RuleViolation
 from reconciler.sandbox import aviator_routes, inputs, projects
 from reconciler.sandbox.problems import ApiProblem, SandboxError
 from reconciler.sandbox.projects import Project
-from reconciler.sandbox.state import document_pieces, read_document, write_atomically
+from reconciler.sandbox.state import document_pieces, read_document
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
 

@@ -12,12 +12,10 @@ once and cached until they change, so a write costs the changed entries plus the
 
 import asyncio
 import json
-import os
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from reconciler.files import write_atomically
 from reconciler.sandbox.problems import SandboxError
 
 Document = dict[str, dict[str, Any]]
@@ -63,19 +61,6 @@ def document_pieces(document: Document, cache: dict[tuple[str, str], bytes] | No
         pieces.append(b"\n }" if entries else b"}")
     pieces.append(b"\n}\n")
     return pieces
-
-
-def write_atomically(path: Path, pieces: Iterable[bytes]) -> None:
-    # No fsync: the rename alone guarantees a reader sees the old or the new file whole
-    # when the process dies; surviving power loss is not the sandbox's job.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(b"".join(pieces))  # one write: far cheaper than many small ones
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class StateStore:

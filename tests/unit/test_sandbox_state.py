@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import files
 from reconciler.cli import main
 from reconciler.sandbox import load_fixture, seed_state, state
 from reconciler.sandbox.problems import SandboxError
@@ -51,7 +52,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
     def failing_replace(source: str, target: Path) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(state.os, "replace", failing_replace)
+    monkeypatch.setattr(files.os, "replace", failing_replace)
     with pytest.raises(OSError):
         state.write_atomically(path, [b'{"projects": {"new": {}}}'])
     assert path.read_text() == '{"projects": {}}'
