@@ -21,7 +21,7 @@ from reconciler.plan import (
     PlanOptions,
     ProjectPlan,
     assemble,
-    needs_progressions,
+    classify,
     plan_project,
 )
 
@@ -70,10 +70,11 @@ async def plan_one(client: LaunchDarklyClient, project: DesiredProject,
                    options: PlanOptions) -> ProjectPlan:
     desired = desired_input(project)
     live = live_input(await client.list_pipelines(project.key))
-    keys = needs_progressions(desired, live)
+    classified = classify(desired, live)
+    keys = classified.needs_progressions
     found = await asyncio.gather(*(client.active_releases(project.key, k) for k in keys))
     active = {k: flags for k, flags in zip(keys, found, strict=True) if flags}
-    return plan_project(project.key, desired, live, active, options)
+    return plan_project(project.key, desired, live, active, options, classified)
 
 
 async def build_plan(client: LaunchDarklyClient, projects: Sequence[DesiredProject],

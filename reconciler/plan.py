@@ -1,7 +1,8 @@
 """The planner: a pure function of desired state, live state and options -> Plan.
 
-No I/O here. The caller fetches live pipelines, asks `needs_progressions` which
-pipelines need their active releases looked up, fetches those, and calls `plan_project`.
+No I/O here. The caller fetches live pipelines, asks `classify(...).needs_progressions`
+which pipelines need their active releases looked up, fetches those, and calls
+`plan_project`.
 Every plan is proven before it is returned: `simulate` replays its steps over the live
 snapshot under `reconciler.rules` and checks that the end state is the desired state.
 """
@@ -9,7 +10,7 @@ snapshot under `reconciler.rules` and checks that the end state is the desired s
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -163,7 +164,9 @@ def plan_digest(projects: Iterable[ProjectPlan]) -> str:
 
 
 @dataclass
-class _Classified:
+class Classification:
+    """What each pipeline needs, before ordering: the planner's first pass."""
+
     creates: list[str] = field(default_factory=list)
     updates: list[str] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
@@ -174,6 +177,12 @@ class _Classified:
     compared_desired: dict[str, Canonical] = field(default_factory=dict)
     compared_live: dict[str, Canonical] = field(default_factory=dict)
 
+    @property
+    def needs_progressions(self) -> list[str]:
+        """Pipelines whose active releases the plan must know: to be deleted, replaced or
+        re-phased. Asking for no others keeps the plan at its lower bound of API calls."""
+        return sorted({*self.deletes, *self.replaces, *self.rephased})
+
 
 def _with_live_legacy(desired: Canonical, live: Canonical | None) -> Canonical:
     if desired.get("isLegacy") is not None:
@@ -181,9 +190,9 @@ def _with_live_legacy(desired: Canonical, live: Canonical | None) -> Canonical:
     return {**desired, "isLegacy": bool(live["isLegacy"]) if live else False}
 
 
-def _classify(desired: DesiredInput, live: LiveInput) -> _Classified:
+def classify(desired: DesiredInput, live: LiveInput) -> Classification:
     ignore = desired.settings.ignore
-    out = _Classified()
+    out = Classification()
     for key, wanted in desired.pipelines.items():
         current = live.pipelines.get(key)
         want = strip_ignored(_with_live_legacy(wanted, current), ignore)
@@ -209,11 +218,6 @@ def _classify(desired: DesiredInput, live: LiveInput) -> _Classified:
     return out
 
 
-def needs_progressions(desired: DesiredInput, live: LiveInput) -> list[str]:
-    """Pipelines whose active releases the plan must know: to be deleted, replaced or
-    re-phased. Asking for no others keeps the plan at its lower bound of API calls."""
-    c = _classify(desired, live)
-    return sorted({*c.deletes, *c.replaces, *c.rephased})
 
 
 # --- step building ----------------------------------------------------------------------
@@ -243,7 +247,7 @@ class _Builder:
 
     desired: DesiredInput
     live: LiveInput
-    c: _Classified
+    c: Classification
     end_default: str | None
     model: ProjectModel
     steps: list[Step] = field(default_factory=list)
@@ -304,7 +308,7 @@ class _Builder:
         ))
 
 
-def _end_default(desired: DesiredInput, live: LiveInput, c: _Classified) -> str | None:
+def _end_default(desired: DesiredInput, live: LiveInput, c: Classification) -> str | None:
     if desired.default_key is not None:
         return desired.default_key
     if live.default_key is not None and live.default_key not in c.deletes:
@@ -315,7 +319,7 @@ def _end_default(desired: DesiredInput, live: LiveInput, c: _Classified) -> str 
     return None
 
 
-def _build(desired: DesiredInput, live: LiveInput, c: _Classified, end_default: str | None,
+def _build(desired: DesiredInput, live: LiveInput, c: Classification, end_default: str | None,
            active: Mapping[str, Sequence[str]], options: PlanOptions) -> list[Step]:
     model = ProjectModel(
         pipelines=dict(live.pipelines), default_key=live.default_key, active=active,
@@ -392,7 +396,7 @@ class NotDesired(Exception):
     """The simulated end state differs from the desired state: a planner defect, refused."""
 
 
-def _verify(desired: DesiredInput, live: LiveInput, c: _Classified, steps: Sequence[Step],
+def _verify(desired: DesiredInput, live: LiveInput, c: Classification, steps: Sequence[Step],
             active: Mapping[str, Sequence[str]], end_default: str | None,
             options: PlanOptions, complete: bool) -> None:
     model = simulate(live, steps, active, desired.settings, options)
@@ -425,10 +429,13 @@ def _too_many_deletes(deletes: int, live_count: int, options: PlanOptions) -> st
 
 
 def plan_project(project: str, desired: DesiredInput, live: LiveInput,
-                 active: Mapping[str, Sequence[str]], options: PlanOptions) -> ProjectPlan:
+                 active: Mapping[str, Sequence[str]], options: PlanOptions,
+                 classified: Classification | None = None) -> ProjectPlan:
     """Plan one project. `active` maps pipeline keys to flags with active releases, for (at
-    least) the keys `needs_progressions` returned."""
-    c = _classify(desired, live)
+    least) the keys `classify(...).needs_progressions` names; pass that classification as
+    `classified` to not compute it twice."""
+    # A shallow copy: the lists below are rebound, never changed in place.
+    c = replace(classified) if classified is not None else classify(desired, live)
     refusals: list[str] = []
     blocked: list[Blocked] = []
     protected = set(desired.settings.protected)

@@ -24,7 +24,7 @@ from reconciler.cli import GC_THRESHOLDS, plan_cmd  # noqa: E402, F401  (what `p
 from reconciler.cli.options import open_client  # noqa: E402
 from reconciler.engine import desired_input, live_input, select_projects  # noqa: E402
 from reconciler.manifest import loader  # noqa: E402
-from reconciler.plan import PlanOptions, assemble, needs_progressions, plan_project  # noqa: E402
+from reconciler.plan import PlanOptions, assemble, classify, plan_project  # noqa: E402
 from reconciler.render import render_text  # noqa: E402
 
 T = TypeVar("T")
@@ -79,7 +79,8 @@ async def _plan(stages: Stages, projects: list[loader.DesiredProject], state: Pa
 
         started = time.process_time()
         inputs = [(desired_input(p), live_input(r)) for p, r in zip(projects, raw, strict=True)]
-        wanted = [needs_progressions(d, live) for d, live in inputs]
+        classified = [classify(d, live) for d, live in inputs]
+        wanted = [c.needs_progressions for c in classified]
         stages.add("planning", time.process_time() - started)
 
         started = time.process_time()
@@ -91,8 +92,9 @@ async def _plan(stages: Stages, projects: list[loader.DesiredProject], state: Pa
         started = time.process_time()
         plans = [
             plan_project(p.key, d, live,
-                         {k: flags for k, flags in zip(keys, f, strict=True) if flags}, options)
-            for p, (d, live), keys, f in zip(projects, inputs, wanted, found, strict=True)
+                         {k: flags for k, flags in zip(keys, f, strict=True) if flags}, options, c)
+            for p, (d, live), keys, f, c in zip(projects, inputs, wanted, found, classified,
+                                                strict=True)
         ]
         plan = assemble(plans, options)
         stages.add("planning", time.process_time() - started)

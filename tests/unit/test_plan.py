@@ -11,7 +11,7 @@ from reconciler.plan import (
     DesiredInput,
     LiveInput,
     PlanOptions,
-    needs_progressions,
+    classify,
     plan_project,
     simulate,
 )
@@ -117,7 +117,7 @@ def test_protected_is_never_deleted_even_with_prune() -> None:
 def test_active_releases_block_a_delete_and_show_the_flags() -> None:
     desired = desired_of(pipeline("a"), prune=True)
     live = live_of(pipeline("a"), pipeline("busy"))
-    assert needs_progressions(desired, live) == ["busy"]
+    assert classify(desired, live).needs_progressions == ["busy"]
     plan = run(desired, live, {"busy": ["new-checkout"]}, force=True)
     assert not plan.applicable and plan.blocked[0].flags == ["new-checkout"]
     assert plan.steps == []
@@ -126,7 +126,7 @@ def test_active_releases_block_a_delete_and_show_the_flags() -> None:
 def test_phase_change_with_active_releases_needs_consent() -> None:
     desired = desired_of(pipeline("a", phases=2))
     live = live_of(pipeline("a", phases=1))
-    assert needs_progressions(desired, live) == ["a"]
+    assert classify(desired, live).needs_progressions == ["a"]
     blocked = run(desired, live, {"a": ["flag-1"]})
     assert blocked.blocked and "--allow-active-releases" in blocked.blocked[0].reason
     allowed = run(desired, live, {"a": ["flag-1"]}, allowActiveReleases=True)
@@ -135,7 +135,7 @@ def test_phase_change_with_active_releases_needs_consent() -> None:
 
 def test_a_name_change_does_not_ask_for_progressions() -> None:
     desired = desired_of(pipeline("a", name="Renamed"))
-    assert needs_progressions(desired, live_of(pipeline("a"))) == []
+    assert classify(desired, live_of(pipeline("a"))).needs_progressions == []
 
 
 def test_delete_threshold_needs_force() -> None:
