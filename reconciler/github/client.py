@@ -7,7 +7,6 @@ GitHub's rate limits (docs "Rate limits for the REST API"): a refused request is
 minute, longer on each retry. A 403 that is none of these is a permission error: no retry.
 """
 
-import ipaddress
 import json
 import re
 import time
@@ -21,6 +20,7 @@ import httpx
 
 from reconciler import USER_AGENT
 from reconciler.errors import ApiError, SettingsError
+from reconciler.settings import check_base_uri
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -44,24 +44,8 @@ class GitHubSettings:
     sha: str | None = None
 
 
-def _is_ip_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _api_url(environ: Mapping[str, str]) -> str:
-    url = (environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    loopback = host == "localhost" or _is_ip_loopback(host)
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise SettingsError(
-            f"GITHUB_API_URL must be https:// (http only to loopback), got scheme "
-            f"{parts.scheme!r} and host {host!r}"
-        )
-    return url
+    return check_base_uri(environ.get("GITHUB_API_URL") or DEFAULT_API_URL, "GITHUB_API_URL")
 
 
 def settings_from_environ(environ: Mapping[str, str]) -> GitHubSettings:

@@ -135,7 +135,8 @@ def test_no_token_in_any_output_file_comment_or_payload(workspace, recorder,
 
 @pytest.mark.parametrize("variable, args, message", [
     ("LAUNCHDARKLY_BASE_URI", ["plan"], "refusing plain http:// to ld.example.com"),
-    ("GITHUB_API_URL", ["plan", "--github-comment"], "GITHUB_API_URL must be https://"),
+    ("GITHUB_API_URL", ["plan", "--github-comment"],
+     "GITHUB_API_URL: refusing plain http:// to"),
     ("AVIATOR_BASE_URL", ["apply", "--yes"],
      "AVIATOR_BASE_URL: refusing plain http:// to aviator.example.com"),
 ])
