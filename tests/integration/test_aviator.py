@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml_writer
+
+from tests.builders import dump_yaml
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ class Workspace:
 
     def write(self, *pipelines: dict[str, Any]) -> None:
         for body in pipelines:
-            yaml_writer.dump(body, self.root / "pipelines" / "web" / f"{body['key']}.yaml")
+            dump_yaml(body, self.root / "pipelines" / "web" / f"{body['key']}.yaml")
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         environ = {k: v for k, v in os.environ.items()

@@ -14,25 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml_writer
+
+from tests.builders import dump_yaml, pipeline, project
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "api-canary-0123456789abcdef"  # must never appear in any output
-
-
-def pipeline(key: str, *, name: str | None = None, env: str = "test", phases: int = 1,
-             **extra: Any) -> dict[str, Any]:
-    return {
-        "key": key, "name": name or key.title(), **extra,
-        "phases": [{"name": f"Phase {i + 1}",
-                    "audiences": [{"name": "Everyone", "environmentKey": env}]}
-                   for i in range(phases)],
-    }
-
-
-def project(pipelines: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"environments": ["test", "production"], "pipelines": pipelines, **extra}
 
 
 class Workspace:
@@ -52,9 +39,9 @@ class Workspace:
                 old.unlink()
         folder.mkdir(parents=True, exist_ok=True)
         for body in pipelines:
-            yaml_writer.dump(body, folder / f"{body['key']}.yaml")
+            dump_yaml(body, folder / f"{body['key']}.yaml")
         if settings is not None:
-            yaml_writer.dump(settings, folder / "_project.yaml")
+            dump_yaml(settings, folder / "_project.yaml")
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         environ = {k: v for k, v in os.environ.items()

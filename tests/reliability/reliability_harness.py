@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from ruamel.yaml import YAML
+
+from tests.builders import dump_yaml, pipeline, project  # noqa: F401  (re-exported)
 
 TOKEN = "ld-canary-5f1e9a3c7b2d4e68"  # a canary: must never be printed or written anywhere
 CLI_SECONDS = 120  # a bound for one CLI run; a hang fails the test instead of blocking it
@@ -39,28 +40,6 @@ def base_seed() -> int:
     """The suite's seed: fixed so CI is repeatable; set RECONCILER_RELIABILITY_SEED to
     explore other fault sequences, kill points and scenarios."""
     return int(os.environ.get("RECONCILER_RELIABILITY_SEED", "0"))
-
-
-def pipeline(key: str, *, name: str | None = None, env: str = "test", phases: int = 1,
-             **extra: Any) -> dict[str, Any]:
-    return {
-        "key": key, "name": name or key.title(), **extra,
-        "phases": [{"name": f"Phase {i + 1}",
-                    "audiences": [{"name": "Everyone", "environmentKey": env}]}
-                   for i in range(phases)],
-    }
-
-
-def project(pipelines: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """A sandbox fixture project."""
-    return {"environments": ["test", "production"], "pipelines": pipelines, **extra}
-
-
-def dump_yaml(data: Any, path: Path) -> None:
-    yaml = YAML()
-    yaml.default_flow_style = False
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(data, out)
 
 
 @dataclass(frozen=True)
