@@ -19,6 +19,8 @@ from reconciler.settings import LaunchDarklySettings
 
 # LaunchDarkly's default page size; the 20-pipeline cap makes one page the normal case.
 PAGE_SIZE = 20
+# Passes over a collection before an inconsistent listing fails its project.
+LISTING_ATTEMPTS = 3
 
 
 def _part(value: str) -> str:
@@ -41,6 +43,11 @@ def _same_pipeline(body: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
     if body.get("isProjectDefault") and not live.get("isProjectDefault"):
         return False
     return desired == actual
+
+
+class IncompleteListing(ApiError):
+    """A collection could not be read whole and consistent: planning from it could, say,
+    create a 21st pipeline that the missing page held."""
 
 
 class LaunchDarklyClient:
@@ -144,6 +151,7 @@ class LaunchDarklyClient:
             f"{_pipeline(project, key)}/releases",
             beta=True,
             params={"filter": "status:active"},
+            identity="flagKey",
             not_found=f"release pipeline {key!r} not found in project {project!r}",
         )
         return [item["flagKey"] for item in items]
@@ -190,10 +198,37 @@ class LaunchDarklyClient:
         return self._object("GET", path, response)
 
     async def _pages(
-        self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None = None
+        self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None = None,
+        identity: str = "key",
     ) -> list[dict]:
-        """Every item of a collection, paging by offset until `totalCount` is reached
-        (or, without one, until a short page)."""
+        """Every item of a collection. A listing that ends short of `totalCount`, runs past
+        it, or repeats an item (the collection changed while it was paged, or the server
+        miscounted) is read again from the start, at most LISTING_ATTEMPTS times in all;
+        then it is an IncompleteListing, never a partial answer."""
+        attempt = 1
+        while True:
+            items, total = await self._listing(path, beta=beta, not_found=not_found,
+                                               params=params)
+            keys = [item.get(identity) for item in items]
+            counted = total is None or len(items) == total
+            if counted and len(set(keys)) == len(keys):
+                return items
+            if attempt >= LISTING_ATTEMPTS:
+                found = f"{len(items)} items" + ("" if total is None else f" of {total}")
+                repeated = "" if len(set(keys)) == len(keys) else ", some repeated"
+                raise IncompleteListing(
+                    "GET", path, None,
+                    f"the listing is inconsistent ({found}{repeated} after {attempt} "
+                    f"attempts); a partial listing is never used",
+                )
+            await self._http.backoff(attempt - 1)
+            attempt += 1
+
+    async def _listing(
+        self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None
+    ) -> tuple[list[dict], int | None]:
+        """One pass over a collection, paging by offset until `totalCount` is reached (or,
+        without one, until a short page), with the last `totalCount` seen."""
         items: list[dict] = []
         while True:
             query = {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)}
@@ -203,13 +238,14 @@ class LaunchDarklyClient:
                 raise self._http.error("GET", path, response, beta=beta, reason=reason)
             page = self._object("GET", path, response)
             batch = page.get("items")
-            if not isinstance(batch, list):
+            if not isinstance(batch, list) or not all(isinstance(i, dict) for i in batch):
                 raise ApiError("GET", path, response.status_code, "response has no items list")
             items.extend(batch)
             total = page.get("totalCount")
-            done = len(items) >= total if isinstance(total, int) else len(batch) < PAGE_SIZE
+            total = total if isinstance(total, int) else None
+            done = len(items) >= total if total is not None else len(batch) < PAGE_SIZE
             if done or not batch:
-                return items
+                return items, total
 
     def _object(self, method: str, path: str, response: httpx.Response) -> dict:
         try:

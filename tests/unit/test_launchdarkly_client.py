@@ -168,6 +168,39 @@ def test_paging_without_total_count_stops_on_a_short_page() -> None:
     assert [r.url.path for r in recorder.requests] == ["/api/v2/segments/web/test"] * 2
 
 
+def _pages_of(pipelines: list[dict[str, Any]], total: int) -> Handler:
+    def page(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        return httpx.Response(200, json={"items": pipelines[offset:offset + limit],
+                                         "totalCount": total})
+
+    return page
+
+
+def test_a_listing_short_of_total_count_is_read_again_from_the_start() -> None:
+    pipelines = [{"key": f"p{i}"} for i in range(20)]
+    short = _pages_of(pipelines[:19], 20)  # the 20th is missing and the next page is empty
+    recorder = Recorder(short, short, _pages_of(pipelines, 20))
+    assert run(recorder, lambda c: c.list_pipelines("web")) == pipelines
+    assert [r.url.params["offset"] for r in recorder.requests] == ["0", "19", "0"]
+
+
+@pytest.mark.parametrize(("items", "total", "found"), [
+    ([{"key": f"p{i}"} for i in range(19)], 20, "19 items of 20"),
+    ([{"key": f"p{i}"} for i in range(20)], 19, "20 items of 19"),
+    ([{"key": "p0"}, {"key": "p1"}, {"key": "p0"}], 3, "3 items of 3, some repeated"),
+])
+def test_a_listing_that_stays_inconsistent_fails_after_three_passes(
+        items: list[dict[str, Any]], total: int, found: str) -> None:
+    recorder = Recorder(*[_pages_of(items, total)] * 6)
+    with pytest.raises(ApiError) as caught:
+        run(recorder, lambda c: c.list_pipelines("web"))
+    assert str(caught.value) == (f"GET {PIPELINES}: the listing is inconsistent ({found} after "
+                                 "3 attempts); a partial listing is never used")
+    starts = [r for r in recorder.requests if r.url.params["offset"] == "0"]
+    assert len(starts) == 3
+
+
 def test_active_releases_filters_on_status_and_returns_flag_keys() -> None:
     def page(request: httpx.Request) -> httpx.Response:
         offset = int(request.url.params["offset"])
