@@ -38,15 +38,23 @@ def sandbox() -> None:
                    "on a change that landed).")
 @click.option("--slow-mutations", type=click.IntRange(min=0), default=None,
               help="Only the first N mutations are slow [default: all].")
+@click.option("--inconsistent-listings", type=click.Choice(["short", "long"]), default=None,
+              help="Listings disagree with their totalCount: short drops each page's last "
+                   "item, long repeats its first.")
+@click.option("--inconsistent-listings-count", type=click.IntRange(min=0), default=None,
+              help="Only the first N listings are inconsistent [default: all].")
 def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
           fault_rate: float, seed: int | None, request_log: Path | None,
-          slow_mutations_ms: int, slow_mutations: int | None) -> None:
+          slow_mutations_ms: int, slow_mutations: int | None,
+          inconsistent_listings: str | None, inconsistent_listings_count: int | None) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
     if not is_loopback(host):
         click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
     app = create_app(state_path, latency_ms=latency_ms, rate_limit=rate_limit,
                      fault_rate=fault_rate, seed=seed, request_log=request_log,
-                     slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations)
+                     slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations,
+                     inconsistent_listings=inconsistent_listings,
+                     inconsistent_listings_count=inconsistent_listings_count)
 
     def announce(line: str) -> None:
         click.echo(line)

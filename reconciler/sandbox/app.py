@@ -14,6 +14,7 @@ from reconciler.sandbox import aviator_routes, launchdarkly_routes
 from reconciler.sandbox.knobs import (
     DroppedConnection,
     Faults,
+    InconsistentListings,
     Latency,
     RateLimit,
     RequestLog,
@@ -40,7 +41,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | None = None,
                fault_rate: float = 0.0, seed: int | None = None,
                request_log: Path | None = None, slow_mutations_ms: int = 0,
-               slow_mutations: int | None = None) -> Starlette:
+               slow_mutations: int | None = None, inconsistent_listings: str | None = None,
+               inconsistent_listings_count: int | None = None) -> Starlette:
     """The sandbox over the state file `state_path` (created on the first change).
 
     The state is loaded here, not at startup, because httpx's ASGI transport runs no
@@ -62,6 +64,9 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
         middleware.append(Middleware(Faults, rate=fault_rate, seed=seed))
     if slow_mutations_ms:
         middleware.append(Middleware(SlowMutations, ms=slow_mutations_ms, count=slow_mutations))
+    if inconsistent_listings is not None:
+        middleware.append(Middleware(InconsistentListings, mode=inconsistent_listings,
+                                     count=inconsistent_listings_count))
     routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes(store)]
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}

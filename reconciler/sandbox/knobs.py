@@ -2,7 +2,7 @@
 and a request log to count calls with.
 
 Order in the app (outermost first): RequestLog, Latency, RateLimit, Faults,
-SlowMutations, routes.
+SlowMutations, InconsistentListings, routes.
 """
 
 import asyncio
@@ -196,3 +196,60 @@ class SlowMutations:
             await send(message)
 
         await self.app(scope, receive, send_late)
+
+
+SHORT, LONG = "short", "long"
+LISTING_FAULTS = (SHORT, LONG)
+
+
+class InconsistentListings:
+    """The first `count` listings (all of them when `count` is None) disagree with their
+    own `totalCount`, as a collection changing while it is paged does: `short` leaves out
+    each page's last item, `long` repeats each page's first item at its end. A listing is
+    any successful GET whose body has an `items` list and a `totalCount`."""
+
+    def __init__(self, app: ASGIApp, mode: str, count: int | None) -> None:
+        if mode not in LISTING_FAULTS:
+            raise ValueError(f"inconsistent listings are {' or '.join(LISTING_FAULTS)}")
+        self.app = app
+        self.mode = mode
+        self.left = count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or self.left == 0:
+            await self.app(scope, receive, send)
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def hold(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, hold)
+        body = b"".join(chunks)
+        changed = self._changed(body) if start.get("status") == 200 else None
+        if changed is not None:
+            body = changed
+            headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+            start = {**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    def _changed(self, body: bytes) -> bytes | None:
+        try:
+            page = json.loads(body)
+        except ValueError:
+            return None
+        if not (isinstance(page, dict) and isinstance(page.get("items"), list)
+                and isinstance(page.get("totalCount"), int)):
+            return None
+        if self.left is not None:
+            self.left -= 1
+        items = page["items"]
+        if items:
+            page["items"] = items[:-1] if self.mode == SHORT else [*items, items[0]]
+        return json.dumps(page).encode()

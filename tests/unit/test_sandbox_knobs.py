@@ -108,3 +108,20 @@ def test_request_log_records_every_request_in_memory_and_as_json_lines(sandbox_a
 def test_create_app_refuses_impossible_knobs(tmp_path, options):
     with pytest.raises(ValueError):
         create_app(tmp_path / "state.json", **options)
+
+
+def test_inconsistent_listings_disagree_with_their_total_for_the_first_n(sandbox_app):
+    fixture = {"projects": {"web": {"environments": ["test", "production"],
+                                    "pipelines": [pipeline("a"), pipeline("b")]}}}
+    short = sandbox_app(fixture, inconsistent_listings="short", inconsistent_listings_count=2)
+
+    def listed(sandbox, path: str = PIPELINES) -> tuple[list[str], int]:
+        page = sandbox.request("GET", path).json()
+        return [item["key"] for item in page["items"]], page["totalCount"]
+
+    assert listed(short) == (["a"], 2)
+    assert listed(short, f"{PROJECT}/environments") == (["test"], 2)
+    assert short.request("GET", f"{PIPELINES}/a").json()["key"] == "a"  # not a listing
+    assert listed(short) == (["a", "b"], 2)  # the two faulty listings are spent
+    long = sandbox_app(fixture, inconsistent_listings="long")
+    assert [listed(long) for _ in range(2)] == [(["a", "b", "a"], 2)] * 2
