@@ -10,9 +10,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import SettingsError
+from reconciler.errors import ApiError, SettingsError
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
+from reconciler.manifest.yamlfile import shown
 from reconciler.normalize import canonical_desired, canonical_live
 from reconciler.plan import (
     DesiredInput,
@@ -20,9 +21,11 @@ from reconciler.plan import (
     Plan,
     PlanOptions,
     ProjectPlan,
+    ReadFailure,
     assemble,
     classify,
     plan_project,
+    unread_project,
 )
 
 
@@ -66,8 +69,26 @@ def live_input(raw_pipelines: Sequence[Mapping[str, Any]]) -> LiveInput:
     return LiveInput({p["key"]: canonical_live(p) for p in raw_pipelines}, default)
 
 
+def _folder(project: DesiredProject) -> str:
+    return f"{shown(project.directory)}/" if project.directory else f"pipelines/{project.key}/"
+
+
 async def plan_one(client: LaunchDarklyClient, project: DesiredProject,
                    options: PlanOptions) -> ProjectPlan:
+    """The project's plan, or an unread one when its live state cannot be read (404, 403,
+    5xx after retries, an inconsistent listing): one bad project never hides the others.
+    A refused token (401) is every project's problem, so it still ends the run."""
+    try:
+        return await _plan_readable(client, project, options)
+    except ApiError as error:
+        if error.status == 401:
+            raise
+        failure = ReadFailure(folder=_folder(project), reason=str(error))
+        return unread_project(project.key, len(project.pipelines), failure)
+
+
+async def _plan_readable(client: LaunchDarklyClient, project: DesiredProject,
+                         options: PlanOptions) -> ProjectPlan:
     desired = desired_input(project)
     live = live_input(await client.list_pipelines(project.key))
     classified = classify(desired, live)

@@ -67,6 +67,13 @@ class Blocked(ValueObject):
     flags: list[str] = Field(default_factory=list, description="Flags with active releases")
 
 
+class ReadFailure(ValueObject):
+    """Why a project's live state could not be read; such a project is not planned."""
+
+    folder: str = Field(description="The project's folder, as pipelines/<key>/")
+    reason: str = Field(description="The route and the status or reason that failed")
+
+
 class ProjectPlan(ValueObject):
     project: str
     fingerprint: str = Field(description="sha256 of the live project's canonical form")
@@ -85,10 +92,13 @@ class ProjectPlan(ValueObject):
     ignore: list[str] = Field(
         default_factory=list, description="Ignore pointers, applied when checking responses"
     )
+    failure: ReadFailure | None = Field(
+        default=None, description="Set when live could not be read: nothing else is known"
+    )
 
     @property
     def applicable(self) -> bool:
-        return not self.blocked and not self.refusals
+        return not self.blocked and not self.refusals and self.failure is None
 
 
 class PlanOptions(ValueObject):
@@ -115,6 +125,11 @@ class Plan(ValueObject):
     @property
     def applicable(self) -> bool:
         return all(p.applicable for p in self.projects)
+
+    @property
+    def failed(self) -> list[ProjectPlan]:
+        """Projects whose live state could not be read."""
+        return [p for p in self.projects if p.failure is not None]
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -490,6 +505,12 @@ def plan_project(project: str, desired: DesiredInput, live: LiveInput,
         defaultAfter=end_default if steps else live.default_key,
         ignore=list(desired.settings.ignore),
     )
+
+
+def unread_project(project: str, desired_count: int, failure: ReadFailure) -> ProjectPlan:
+    """The plan of a project whose live state could not be read: no steps, not applicable."""
+    return ProjectPlan(project=project, fingerprint="", liveCount=0,
+                       desiredCount=desired_count, failure=failure)
 
 
 def assemble(projects: Sequence[ProjectPlan], options: PlanOptions) -> Plan:

@@ -16,6 +16,7 @@ from reconciler.manifest import DesiredProject, load_desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
+from reconciler.render.changes import failure_line
 
 from . import cli
 
@@ -37,6 +38,15 @@ def _make_plan(desired: list[DesiredProject], options: PlanOptions, base_uri: st
             return await build_plan(client, desired, options)
 
     return asyncio.run(run())
+
+
+def _report_unread(plan: Plan, fmt: str) -> None:
+    """The text rendering shows unread projects; JSON and Markdown go to files and PR
+    comments, so their failures are also said on stderr, where a CI log shows them."""
+    if fmt == "text":
+        return
+    for project in plan.failed:
+        click.echo(f"error: {failure_line(project)}", err=True)
 
 
 def _render(plan: Plan, fmt: str, *, drift: bool = False) -> str:
@@ -91,6 +101,7 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
         write_plan(result, out)
     shown = _render(result, fmt)
     click.echo(shown)
+    _report_unread(result, fmt)
     if github_comment:
         from reconciler.github import publish_plan_comment  # only this flag needs GitHub
 
@@ -117,6 +128,7 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
                         base_uri, sandbox, concurrency)
     shown = _render(result, fmt, drift=True)
     click.echo(shown)
+    _report_unread(result, fmt)
     if not result.applicable and not result.has_changes:
         return 1
     if github_issue:
@@ -124,6 +136,8 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
 
         report = shown if fmt == "markdown" else render_drift_markdown(result)
         publish_drift_issue(report if result.has_changes else None, os.environ)
+    if result.failed:
+        return 1  # drift in the projects that were read is reported above, but not all were
     return EXIT_CHANGES if result.has_changes else 0
 
 
@@ -198,7 +212,8 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
                         f"(digest {saved.digest[:12]}, now {result.digest[:12]}); plan again")
     click.echo(render_text(result, color=sys.stdout.isatty()))
     if not result.applicable:
-        raise ReconcilerError("the plan is blocked or refused (see above); nothing was applied")
+        raise ReconcilerError("the plan is blocked or refused, or a project could not be read "
+                              "(see above); nothing was applied")
     if not result.has_changes:
         return 0
     if saved is None:

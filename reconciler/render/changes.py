@@ -89,7 +89,16 @@ def step_reason(step: Step) -> str:
 
 def has_news(project: ProjectPlan) -> bool:
     """Whether a project has anything to show: quiet projects are left out of renderings."""
-    return bool(project.steps or project.blocked or project.refusals or project.unmanaged)
+    return bool(project.steps or project.blocked or project.refusals or project.unmanaged
+                or project.failure)
+
+
+def failure_line(project: ProjectPlan) -> str | None:
+    """The one line that a project whose live state could not be read gets."""
+    if project.failure is None:
+        return None
+    return (f"{printable(project.failure.folder)} not planned: live could not be read: "
+            f"{printable(project.failure.reason)}")
 
 
 def default_move(project: ProjectPlan) -> str | None:
@@ -105,7 +114,7 @@ def action_counts(steps: list[Step]) -> Counter[Action]:
 
 def summary_line(plan: Plan) -> str:
     """Terraform's closing line: what the plan does, and its digest."""
-    if not any(p.steps or p.blocked or p.refusals for p in plan.projects):
+    if not any(p.steps or p.blocked or p.refusals or p.failure for p in plan.projects):
         return NO_CHANGES
     counts = action_counts([s for p in plan.projects for s in p.steps])
     defaults = counts[Action.SET_DEFAULT]
@@ -119,11 +128,14 @@ def problems_line(plan: Plan) -> str | None:
     """Why the plan cannot be applied as it is, if it cannot."""
     blocked = sum(len(p.blocked) for p in plan.projects)
     refused = sum(1 for p in plan.projects if p.refusals)
-    if not blocked and not refused:
+    unread = len(plan.failed)
+    if not blocked and not refused and not unread:
         return None
     parts = []
     if blocked:
         parts.append(f"{blocked} pipeline change{'' if blocked == 1 else 's'} blocked")
     if refused:
         parts.append(f"{refused} project{'' if refused == 1 else 's'} refused")
+    if unread:
+        parts.append(f"{unread} project{'' if unread == 1 else 's'} not read")
     return f"Not applicable: {' and '.join(parts)}; nothing will be applied until this is resolved."

@@ -7,7 +7,7 @@ are left out, last ones first, when the report would exceed `limit` characters.
 
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
-from reconciler.render.changes import field_lines
+from reconciler.render.changes import failure_line, field_lines
 from reconciler.render.markup import code, details, table, text
 
 TITLE = "## Live release pipelines differ from git\n\n"
@@ -58,6 +58,8 @@ def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
                               f"{f' (flags in flight: {flags})' if flags else ''}")])
         notes += [f"- {code(project.project)} could not be compared: {text(reason)}\n"
                   for reason in project.refusals]
+        if (failure := failure_line(project)) is not None:
+            notes.append(f"- {code(project.project)}: {text(failure)}\n")
         if project.unmanaged:
             kept = ", ".join(code(key) for key in project.unmanaged)
             notes.append(f"- {code(project.project)}: only in LaunchDarkly and not managed "
@@ -73,7 +75,7 @@ def render_drift_markdown(plan: Plan, *, limit: int = 65_000) -> str:
         head = [TITLE, f"{_plural(len(rows), 'pipeline')} in {_plural(projects, 'project')} "
                        f"differ from git (plan digest {plan.digest[:12]}).\n\n",
                 *table(("project", "pipeline", "drift"), rows), "\n"]
-    elif any(p.refusals for p in plan.projects):
+    elif any(p.refusals or p.failure for p in plan.projects):
         head = [TITLE]
     else:
         head = [IN_SYNC]

@@ -17,6 +17,7 @@ from reconciler.render.changes import (
     FieldLine,
     action_counts,
     default_move,
+    failure_line,
     field_lines,
     has_news,
     problems_line,
@@ -39,7 +40,7 @@ def _head(plan: Plan) -> list[str]:
     head = [TITLE, f"**{text(summary_line(plan))}**\n\n"]
     if (problems := problems_line(plan)) is not None:
         head.append(f"> [!CAUTION]\n> {text(problems)}\n\n")
-    changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals]
+    changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals or p.failure]
     if not changing:
         return head
     rows = []
@@ -48,6 +49,7 @@ def _head(plan: Plan) -> list[str]:
         counts = action_counts(project.steps)
         total += counts
         name = code(project.project) + (" (refused)" if project.refusals else "")
+        name += " (not read)" if project.failure else ""
         rows.append(_row(name, counts, len(project.blocked)))
     if len(rows) > 1:
         rows.append(_row("**total**", total, sum(len(p.blocked) for p in changing)))
@@ -86,6 +88,8 @@ def _step(step: Step, project: ProjectPlan) -> Piece:
 
 
 def _project(project: ProjectPlan) -> list[Piece]:
+    if (failure := failure_line(project)) is not None:
+        return [f"### {code(project.project)}\n\n", f"**{text(failure)}**\n\n"]
     facts = [f"{project.liveCount} live", f"{project.desiredCount} in git"]
     if (move := default_move(project)) is not None:
         facts.append(move)

@@ -11,6 +11,7 @@ from reconciler.render.changes import (
     SYMBOLS,
     FieldLine,
     default_move,
+    failure_line,
     field_lines,
     has_news,
     problems_line,
@@ -65,7 +66,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
     lines: list[str] = []
     for project in plan.projects:
-        if has_news(project):
+        if (failure := failure_line(project)) is not None:
+            lines.extend([paint(f"! {failure}", fg="red", bold=True), ""])
+        elif has_news(project):
             lines.extend(_project(project, paint))
             lines.append("")
     lines.append(paint(summary_line(plan), bold=True))
