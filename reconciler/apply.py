@@ -54,9 +54,20 @@ class ResponseMismatch(ReconcilerError):
     """LaunchDarkly answered 2xx but the pipeline it returned is not what was sent."""
 
 
+def _managed(pipeline: Mapping[str, Any], ignore: Sequence[str], legacy: bool
+             ) -> dict[str, Any]:
+    """What git manages of a canonical pipeline: no ignored field (the answer to a request
+    has every object the request had, so all are matched), isLegacy only if sent."""
+    out = strip_ignored(dict(pipeline), ignore, pipeline)
+    return out if legacy else {k: v for k, v in out.items() if k != "isLegacy"}
+
+
 def _check_pipeline(step: Step, response: Mapping[str, Any], ignore: Sequence[str]) -> None:
-    got = strip_ignored(canonical_live(response), ignore)
-    changes = diff(step.after or {}, got)
+    # Only what git manages is compared: an omitted isLegacy (not sent) takes the server's
+    # default, ignored fields and fields the models lack are LaunchDarkly's to keep.
+    legacy = "isLegacy" in (step.body or {})
+    got = _managed(canonical_live(response), ignore, legacy)
+    changes = diff(_managed(step.after or {}, ignore, legacy), got)
     if changes:
         first = changes[0]
         raise ResponseMismatch(

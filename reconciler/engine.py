@@ -14,7 +14,7 @@ from reconciler.errors import ApiError, SettingsError
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
 from reconciler.manifest.yamlfile import shown
-from reconciler.normalize import canonical_desired, canonical_live
+from reconciler.normalize import canonical_desired, canonical_live, unknown_fields
 from reconciler.plan import (
     DesiredInput,
     LiveInput,
@@ -66,7 +66,8 @@ def desired_input(project: DesiredProject) -> DesiredInput:
 
 def live_input(raw_pipelines: Sequence[Mapping[str, Any]]) -> LiveInput:
     default = next((p["key"] for p in raw_pipelines if p.get("isProjectDefault")), None)
-    return LiveInput({p["key"]: canonical_live(p) for p in raw_pipelines}, default)
+    unknown = {p["key"]: found for p in raw_pipelines if (found := unknown_fields(p))}
+    return LiveInput({p["key"]: canonical_live(p) for p in raw_pipelines}, default, unknown)
 
 
 def _folder(project: DesiredProject) -> str:

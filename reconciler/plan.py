@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler import __version__
 from reconciler.diff import diff
 from reconciler.manifest.models import MAX_PIPELINES_PER_PROJECT, ProjectSettings
-from reconciler.normalize import Canonical, carry_ignored, strip_ignored
+from reconciler.normalize import (
+    Canonical,
+    UnknownField,
+    carry_ignored,
+    carry_unknown,
+    strip_ignored,
+    unknown_pointers,
+)
 from reconciler.rules import ProjectModel, Rule, RuleViolation
 
 FORMAT_VERSION = 1
@@ -74,6 +81,18 @@ class ReadFailure(ValueObject):
     reason: str = Field(description="The route and the status or reason that failed")
 
 
+class NotManaged(ValueObject):
+    """Fields of a live pipeline that the models do not manage: never compared, kept."""
+
+    key: str
+    fields: list[str] = Field(description="JSON pointers into the live pipeline")
+    dropped: list[str] = Field(
+        default_factory=list,
+        description="Of those, the ones the step drops: their phase or audience is removed "
+                    "or renamed in git",
+    )
+
+
 class ProjectPlan(ValueObject):
     project: str
     fingerprint: str = Field(description="sha256 of the live project's canonical form")
@@ -94,6 +113,9 @@ class ProjectPlan(ValueObject):
     )
     failure: ReadFailure | None = Field(
         default=None, description="Set when live could not be read: nothing else is known"
+    )
+    notManaged: list[NotManaged] = Field(
+        default_factory=list, description="Per pipeline in git, the live fields git cannot name"
     )
 
     @property
@@ -150,6 +172,9 @@ class LiveInput:
 
     pipelines: Mapping[str, Canonical]
     default_key: str | None
+    # Per pipeline, the fields LaunchDarkly returned that the models do not manage
+    # (normalize.unknown_fields); pipelines without any are left out.
+    unknown: Mapping[str, Sequence[UnknownField]] = field(default_factory=dict)
 
 
 def canonical_json(value: Any) -> str:
@@ -161,7 +186,11 @@ def sha256(value: Any) -> str:
 
 
 def fingerprint(live: LiveInput) -> str:
-    return sha256({"pipelines": dict(live.pipelines), "default": live.default_key})
+    state: dict[str, Any] = {"pipelines": dict(live.pipelines), "default": live.default_key}
+    if live.unknown:  # only then, so fingerprints of pipelines without any stay as they were
+        state["unknown"] = {key: [[path, value] for path, (_, _, value) in zip(
+            unknown_pointers(fields), fields, strict=True)] for key, fields in live.unknown.items()}
+    return sha256(state)
 
 
 def plan_digest(projects: Iterable[ProjectPlan]) -> str:
@@ -191,6 +220,7 @@ class Classification:
     # desired forms with unmanaged isLegacy filled from live, and ignores applied
     compared_desired: dict[str, Canonical] = field(default_factory=dict)
     compared_live: dict[str, Canonical] = field(default_factory=dict)
+    not_managed: list[NotManaged] = field(default_factory=list)
 
     @property
     def needs_progressions(self) -> list[str]:
@@ -200,9 +230,13 @@ class Classification:
 
 
 def _with_live_legacy(desired: Canonical, live: Canonical | None) -> Canonical:
+    """An omitted isLegacy is not managed: the live value stands, and a create does not
+    send it (LaunchDarkly's default applies), so neither asserts it."""
     if desired.get("isLegacy") is not None:
         return dict(desired)
-    return {**desired, "isLegacy": bool(live["isLegacy"]) if live else False}
+    if live is None:
+        return {k: v for k, v in desired.items() if k != "isLegacy"}
+    return {**desired, "isLegacy": bool(live["isLegacy"])}
 
 
 def classify(desired: DesiredInput, live: LiveInput) -> Classification:
@@ -210,12 +244,18 @@ def classify(desired: DesiredInput, live: LiveInput) -> Classification:
     out = Classification()
     for key, wanted in desired.pipelines.items():
         current = live.pipelines.get(key)
-        want = strip_ignored(_with_live_legacy(wanted, current), ignore)
+        full = _with_live_legacy(wanted, current)
+        # Ignored fields are removed only where an object has a counterpart by name.
+        want = strip_ignored(full, ignore, current)
         out.compared_desired[key] = want
         if current is None:
             out.creates.append(key)
             continue
-        have = strip_ignored(current, ignore)
+        if (unknown := live.unknown.get(key)):
+            _, dropped = carry_unknown(full, current, unknown)
+            out.not_managed.append(
+                NotManaged(key=key, fields=unknown_pointers(unknown), dropped=dropped))
+        have = strip_ignored(current, ignore, full)
         out.compared_live[key] = have
         if want == have:
             continue
@@ -248,7 +288,8 @@ def _create_body(full: Canonical, make_default: bool) -> dict[str, Any]:
 
 
 def _update_body(full: Canonical) -> dict[str, Any]:
-    return {k: full[k] for k in ("name", "description", "tags", "phases")}
+    # UpdateReleasePipelineInput: everything but key, isLegacy (and isProjectDefault).
+    return {k: v for k, v in full.items() if k not in ("key", "isLegacy")}
 
 
 def _changes(before: Canonical | None, after: Canonical | None) -> list[Change]:
@@ -269,18 +310,29 @@ class _Builder:
     created: set[str] = field(default_factory=set)
 
     def _desired_body(self, key: str) -> Canonical:
+        """The desired pipeline with live values for what git does not manage: isLegacy
+        when omitted, ignored fields by identity."""
         full = _with_live_legacy(self.desired.pipelines[key], self.live.pipelines.get(key))
         live = self.live.pipelines.get(key)
         if live is not None:
             full = carry_ignored(full, live, self.desired.settings.ignore)
         return full
 
+    def _sent(self, key: str, full: Canonical) -> Canonical:
+        """`full` plus the live fields the models do not manage, by identity: a request
+        body never erases what a newer LaunchDarkly knows and this tool does not."""
+        live = self.live.pipelines.get(key)
+        if live is None:
+            return full
+        return carry_unknown(full, live, self.live.unknown.get(key, ()))[0]
+
     def update(self, key: str) -> None:
         full = self._desired_body(key)
         rephased = key in self.c.rephased
         self.model.update(key, full, rephased)
         self.steps.append(Step(
-            action=Action.UPDATE, key=key, body=_update_body(full), phasesChanged=rephased,
+            action=Action.UPDATE, key=key, body=_update_body(self._sent(key, full)),
+            phasesChanged=rephased,
             before=self.c.compared_live[key], after=self.c.compared_desired[key],
             changes=_changes(self.c.compared_live[key], self.c.compared_desired[key]),
             reason="live differs from git",
@@ -316,7 +368,7 @@ class _Builder:
         self.created.add(key)
         before, after = self.c.compared_live[key], self.c.compared_desired[key]
         self.steps.append(Step(
-            action=Action.REPLACE, key=key, body=_create_body(full, make_default),
+            action=Action.REPLACE, key=key, body=_create_body(self._sent(key, full), make_default),
             makeDefault=make_default, before=before, after=after,
             changes=_changes(before, after),
             reason="isLegacy is create-only: delete, then create",
@@ -418,9 +470,10 @@ def _verify(desired: DesiredInput, live: LiveInput, c: Classification, steps: Se
     if not complete:
         return  # blocked steps were left out: the rules still held at every step
     ignore = desired.settings.ignore
-    expected = {**{k: strip_ignored(v, ignore) for k, v in live.pipelines.items()
+    expected = {**{k: strip_ignored(v, ignore, v) for k, v in live.pipelines.items()
                    if k in c.unmanaged}, **c.compared_desired}
-    reached = {k: strip_ignored(v, ignore) for k, v in model.pipelines.items()}
+    reached = {k: strip_ignored(v, ignore, live.pipelines.get(k))
+               for k, v in model.pipelines.items()}
     if reached != expected:
         wrong = sorted(k for k in {*reached, *expected} if reached.get(k) != expected.get(k))
         raise NotDesired(f"the plan does not reach the desired state for {', '.join(wrong)}")
@@ -503,7 +556,7 @@ def plan_project(project: str, desired: DesiredInput, live: LiveInput,
         desiredCount=len(desired.pipelines), steps=steps, unmanaged=c.unmanaged,
         blocked=blocked, refusals=refusals, defaultBefore=live.default_key,
         defaultAfter=end_default if steps else live.default_key,
-        ignore=list(desired.settings.ignore),
+        ignore=list(desired.settings.ignore), notManaged=c.not_managed,
     )
 
 

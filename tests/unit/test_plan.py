@@ -208,6 +208,7 @@ def test_every_applicable_plan_reaches_desired_under_the_rules(state) -> None:
         assert model.default_key == desired_default
     assert len(model.pipelines) <= 20
     # Re-planning from the end state finds nothing to do.
-    after = LiveInput({k: {**v, "isLegacy": bool(v["isLegacy"])} for k, v in
+    # A create that omits isLegacy gets the server's default (false here).
+    after = LiveInput({k: {**v, "isLegacy": bool(v.get("isLegacy"))} for k, v in
                        model.pipelines.items()}, model.default_key)
     assert plan_project("web", desired, after, {}, options).steps == []
