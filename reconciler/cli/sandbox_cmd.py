@@ -43,10 +43,14 @@ def sandbox() -> None:
                    "item, long repeats its first.")
 @click.option("--inconsistent-listings-count", type=click.IntRange(min=0), default=None,
               help="Only the first N listings are inconsistent [default: all].")
+@click.option("--legacy-by-default", is_flag=True,
+              help="A create that omits isLegacy makes a legacy pipeline (LaunchDarkly does "
+                   "not document its default; without this flag it is false).")
 def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
           fault_rate: float, seed: int | None, request_log: Path | None,
           slow_mutations_ms: int, slow_mutations: int | None,
-          inconsistent_listings: str | None, inconsistent_listings_count: int | None) -> None:
+          inconsistent_listings: str | None, inconsistent_listings_count: int | None,
+          legacy_by_default: bool) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
     if not is_loopback(host):
         click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
@@ -54,7 +58,8 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
                      fault_rate=fault_rate, seed=seed, request_log=request_log,
                      slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations,
                      inconsistent_listings=inconsistent_listings,
-                     inconsistent_listings_count=inconsistent_listings_count)
+                     inconsistent_listings_count=inconsistent_listings_count,
+                     legacy_by_default=legacy_by_default)
 
     def announce(line: str) -> None:
         click.echo(line)

@@ -23,9 +23,6 @@ from reconciler.sandbox.knobs import (
 )
 from reconciler.sandbox.state import StateStore
 
-# Each module contributes `routes(store) -> list[BaseRoute]`; add emulated APIs here.
-ROUTE_MODULES = (launchdarkly_routes, aviator_routes)
-
 _CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
@@ -42,11 +39,14 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
                fault_rate: float = 0.0, seed: int | None = None,
                request_log: Path | None = None, slow_mutations_ms: int = 0,
                slow_mutations: int | None = None, inconsistent_listings: str | None = None,
-               inconsistent_listings_count: int | None = None) -> Starlette:
+               inconsistent_listings_count: int | None = None, legacy_by_default: bool = False
+               ) -> Starlette:
     """The sandbox over the state file `state_path` (created on the first change).
 
     The state is loaded here, not at startup, because httpx's ASGI transport runs no
-    lifespan events. `app.state.request_log` lists a RequestRecord per request."""
+    lifespan events. `app.state.request_log` lists a RequestRecord per request.
+    `legacy_by_default`: what an omitted isLegacy means on create (LaunchDarkly does not
+    document it; false unless set)."""
     if rate_limit is not None and rate_limit < 1:
         raise ValueError("rate_limit must be at least 1 request per second")
     if not 0 <= fault_rate <= 1:
@@ -67,7 +67,11 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
     if inconsistent_listings is not None:
         middleware.append(Middleware(InconsistentListings, mode=inconsistent_listings,
                                      count=inconsistent_listings_count))
-    routes: list[BaseRoute] = [route for module in ROUTE_MODULES for route in module.routes(store)]
+    # Add emulated APIs here.
+    routes: list[BaseRoute] = [
+        *launchdarkly_routes.routes(store, legacy_by_default=legacy_by_default),
+        *aviator_routes.routes(store),
+    ]
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}
     )

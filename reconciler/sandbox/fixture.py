@@ -5,6 +5,10 @@
         environments: [test, production]
         segments: {test: [qa-team]}
         pipelines: [CreateReleasePipelineInput bodies, created in this order]
+                                     # each pipeline, phase, audience, audience configuration
+                                     # and releaseGuardianConfiguration may hold
+                                     # `extra: {field: value}`: fields a newer LaunchDarkly
+                                     # knows and the spec does not, kept and returned
         default: standard            # optional
         active: {standard: [flag]}   # optional: flags with an active release
     aviator:                         # optional: Aviator Release Projects
@@ -78,6 +82,45 @@ def load_fixture(path: Path) -> dict[str, Any]:
     return loaded
 
 
+# Names a newer field cannot take: the spec's own and the read-only ones of responses.
+_TAKEN = {"pipeline": {"createdAt", "isProjectDefault"}, "phase": {"id"},
+          "audience": {"environment"}}
+_NESTED = (("phases", "phase"), ("audiences", "audience"))
+
+
+def _lift_extra(node: Any, level: str, where: str, newer: dict[str, list[str]]) -> Any:
+    """`node` with its `extra` fields (and those of the objects inside it) merged in, and
+    their names added to `newer` by level."""
+    if not isinstance(node, dict):
+        return node
+    out = {name: value for name, value in node.items() if name != "extra"}
+    extra = node.get("extra", {})
+    if not isinstance(extra, dict):
+        raise SandboxError(f"{where}.extra: expected a mapping of field names to values")
+    # The first model of a level is the fullest (CreateReleasePipelineInput for a pipeline).
+    model = next(m for m, at in inputs.NEWER_LEVELS.items() if at == level)
+    taken = {*model.model_fields, *_TAKEN.get(level, ())}
+    for name, value in extra.items():
+        if name in taken or str(name).startswith("_"):
+            raise SandboxError(f"{where}.extra.{name}: not a new field: the spec or "
+                               "LaunchDarkly's responses already use this name")
+        out[name] = value
+        if name not in newer.setdefault(level, []):
+            newer[level].append(name)
+    for field, nested in _NESTED:
+        if isinstance(out.get(field), list):
+            out[field] = [_lift_extra(item, nested, f"{where}.{field}[{i}]", newer)
+                          for i, item in enumerate(out[field])]
+    if level == "audience" and "configuration" in out:
+        out["configuration"] = _lift_extra(out["configuration"], "configuration",
+                                           f"{where}.configuration", newer)
+    if level == "configuration" and "releaseGuardianConfiguration" in out:
+        out["releaseGuardianConfiguration"] = _lift_extra(
+            out["releaseGuardianConfiguration"], "releaseGuardianConfiguration",
+            f"{where}.releaseGuardianConfiguration", newer)
+    return out
+
+
 def _build(key: str, spec: FixtureProject) -> Project:
     where = f"projects.{key}"
     for env in spec.segments:
@@ -88,7 +131,8 @@ def _build(key: str, spec: FixtureProject) -> Project:
     try:
         for index, body in enumerate(spec.pipelines):
             step = f"{where}.pipelines[{index}]"
-            projects.create_pipeline(project, inputs.create_body(body))
+            lifted = _lift_extra(body, "pipeline", step, project["newerFields"])
+            projects.create_pipeline(project, inputs.create_body(lifted, project["newerFields"]))
         if spec.default is not None:
             step = f"{where}.default"
             projects.set_default(project, spec.default)

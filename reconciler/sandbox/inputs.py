@@ -1,6 +1,10 @@
 """What clients send, checked as LaunchDarkly checks it: unknown body fields are dropped
-silently, wrong types and missing required fields are a 400 naming the field."""
+silently, wrong types and missing required fields are a 400 naming the field.
 
+A project can know fields the spec does not have (`newerFields`, seeded by a fixture's
+`extra`), as a newer LaunchDarkly does: those are kept as sent, unchecked."""
+
+import copy
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -10,8 +14,11 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from reconciler.manifest.models import (
+    AudienceConfiguration,
+    AudiencePost,
     CreatePhaseInput,
     CreateReleasePipelineInput,
+    ReleaseGuardianConfiguration,
     SpecModel,
 )
 from reconciler.sandbox.problems import invalid_request
@@ -83,6 +90,33 @@ def known_fields(value: Any, model: type[BaseModel]) -> Any:
     return pruned
 
 
+# The objects a newer field can be on, by the model that reads them.
+NEWER_LEVELS: dict[type[BaseModel], str] = {
+    CreateReleasePipelineInput: "pipeline",
+    UpdateReleasePipelineInput: "pipeline",
+    CreatePhaseInput: "phase",
+    AudiencePost: "audience",
+    AudienceConfiguration: "configuration",
+    ReleaseGuardianConfiguration: "releaseGuardianConfiguration",
+}
+NewerFields = Mapping[str, list[str]]  # level -> field names
+
+
+def _with_newer(parsed: Any, sent: Any, model: type[BaseModel], newer: NewerFields) -> Any:
+    """`parsed` (the validated body) plus the newer fields `sent` has, object by object."""
+    if isinstance(parsed, list) and isinstance(sent, list):
+        return [_with_newer(p, s, model, newer) for p, s in zip(parsed, sent, strict=False)]
+    if not isinstance(parsed, dict) or not isinstance(sent, dict):
+        return parsed
+    for name in newer.get(NEWER_LEVELS.get(model, ""), ()):
+        if name in sent:
+            parsed[name] = copy.deepcopy(sent[name])
+    for name, nested in _declared(model).items():
+        if nested is not None and name in parsed:
+            parsed[name] = _with_newer(parsed[name], sent.get(name), nested, newer)
+    return parsed
+
+
 def _location(parts: tuple[int | str, ...]) -> str:
     text = ""
     for part in parts:
@@ -96,23 +130,26 @@ def describe(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def _validated(document: Any, model: type[SpecModel]) -> dict[str, Any]:
+def _validated(document: Any, model: type[SpecModel], newer: NewerFields) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise invalid_request("request body must be a JSON object")
     try:
         parsed = model.model_validate(known_fields(document, model))
     except ValidationError as error:
         raise invalid_request(f"invalid request body: {describe(error)}") from None
-    return parsed.model_dump(exclude_none=True)
+    dumped: dict[str, Any] = _with_newer(parsed.model_dump(exclude_none=True), document, model,
+                                         newer)
+    return dumped
 
 
-def create_body(document: Any) -> dict[str, Any]:
-    """A CreateReleasePipelineInput as a plain dict, without unset optional fields."""
-    return _validated(document, CreateReleasePipelineInput)
+def create_body(document: Any, newer: NewerFields | None = None) -> dict[str, Any]:
+    """A CreateReleasePipelineInput as a plain dict, without unset optional fields, with
+    the `newer` fields it carries."""
+    return _validated(document, CreateReleasePipelineInput, newer or {})
 
 
-def update_body(document: Any) -> dict[str, Any]:
-    return _validated(document, UpdateReleasePipelineInput)
+def update_body(document: Any, newer: NewerFields | None = None) -> dict[str, Any]:
+    return _validated(document, UpdateReleasePipelineInput, newer or {})
 
 
 def patch_body(document: Any) -> list[PatchOperation]:

@@ -68,8 +68,9 @@ def _matches(record: Pipeline, wanted: Mapping[str, str]) -> bool:
 
 
 class LaunchDarklyApi:
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, legacy_by_default: bool) -> None:
         self.store = store
+        self.legacy_by_default = legacy_by_default
 
     def _project(self, request: Request) -> Project:
         key = request.path_params["projectKey"]
@@ -100,8 +101,9 @@ class LaunchDarklyApi:
 
     async def create_pipeline(self, request: Request) -> Response:
         project = self._project(request)
-        body = inputs.create_body(inputs.parse_json(await request.body()))
-        record = projects.create_pipeline(project, body)
+        body = inputs.create_body(inputs.parse_json(await request.body()),
+                                  projects.newer_fields(project))
+        record = projects.create_pipeline(project, body, self.legacy_by_default)
         return await self._committed(
             project, JSONResponse(rep.pipeline(project, record), status_code=201)
         )
@@ -114,7 +116,8 @@ class LaunchDarklyApi:
         project = self._project(request)
         key = request.path_params["pipelineKey"]
         rules.check_exists(key in project["pipelines"], key)
-        body = inputs.update_body(inputs.parse_json(await request.body()))
+        body = inputs.update_body(inputs.parse_json(await request.body()),
+                                  projects.newer_fields(project))
         record = projects.replace_pipeline(project, key, body)
         return await self._committed(project, JSONResponse(rep.pipeline(project, record)))
 
@@ -182,8 +185,9 @@ class LaunchDarklyApi:
         return JSONResponse(rep.collection(items, len(records), _self_href(request)))
 
 
-def routes(store: StateStore) -> list[BaseRoute]:
-    api = LaunchDarklyApi(store)
+def routes(store: StateStore, *, legacy_by_default: bool = False) -> list[BaseRoute]:
+    """`legacy_by_default`: a create that omits isLegacy makes a legacy pipeline."""
+    api = LaunchDarklyApi(store, legacy_by_default)
 
     def route(path: str, handler: Handler, method: str, *, beta: bool) -> Route:
         return Route(path, _endpoint(handler, beta=beta), methods=[method])

@@ -9,9 +9,12 @@ A project record:
     environments: {envKey: {key, name, color, _id}},
     segments: {envKey: {segmentKey: {key, name, creationDate}}},
     pipelines: {pipelineKey: pipeline record, in creation order},
-    releases: {pipelineKey: [{flagKey, activePhaseId, _createdAt[, _completedAt]}]}
+    releases: {pipelineKey: [{flagKey, activePhaseId, _createdAt[, _completedAt]}]},
+    newerFields: {level: [field name]} (optional): fields this project's LaunchDarkly knows
+      and the spec does not (see inputs.NEWER_LEVELS), kept on the objects as sent
 A pipeline record is the create body as stored: key, name, description?, tags, _isLegacy,
-_version, createdAt, phases [{id, name, configuration?, audiences [AudiencePost]}].
+_version, createdAt, phases [{id, name, configuration?, audiences [AudiencePost]}], plus
+newer fields where the body had them.
 """
 
 import secrets
@@ -65,7 +68,18 @@ def new_project(key: str, environments: Sequence[str],
         },
         "pipelines": {},
         "releases": {},
+        "newerFields": {},
     }
+
+
+def newer_fields(project: Project) -> dict[str, list[str]]:
+    newer: dict[str, list[str]] = project.get("newerFields", {})
+    return newer
+
+
+def _newer_pipeline_fields(project: Project, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: body[name] for name in newer_fields(project).get("pipeline", ())
+            if name in body}
 
 
 def active_flags(project: Project, pipeline_key: str) -> list[str]:
@@ -91,8 +105,10 @@ def _with_ids(phases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": new_id(), **phase} for phase in phases]
 
 
-def create_pipeline(project: Project, body: Mapping[str, Any]) -> Pipeline:
-    """POST: `body` is a validated CreateReleasePipelineInput."""
+def create_pipeline(project: Project, body: Mapping[str, Any], legacy_default: bool = False
+                    ) -> Pipeline:
+    """POST: `body` is a validated CreateReleasePipelineInput. `legacy_default` is what an
+    omitted isLegacy means (LaunchDarkly does not document its default)."""
     pipelines = project["pipelines"]
     key = body["key"]
     _check_environments(project, body["phases"])
@@ -106,9 +122,10 @@ def create_pipeline(project: Project, body: Mapping[str, Any]) -> Pipeline:
         "name": body["name"],
         "tags": list(body.get("tags", [])),
         "phases": _with_ids(body["phases"]),
-        "_isLegacy": bool(body.get("isLegacy", False)),
+        "_isLegacy": bool(body.get("isLegacy", legacy_default)),
         "_version": 1,
         "createdAt": _now_iso(),
+        **_newer_pipeline_fields(project, body),
     }
     if "description" in body:
         record["description"] = body["description"]
@@ -131,6 +148,9 @@ def replace_pipeline(project: Project, key: str, body: Mapping[str, Any]) -> Pip
         index = old_ids.index(phase_id) if phase_id in old_ids else 0
         release["activePhaseId"] = phases[min(index, len(phases) - 1)]["id"]
     record.pop("description", None)
+    for name in newer_fields(project).get("pipeline", ()):
+        record.pop(name, None)  # a PUT replaces the whole pipeline, newer fields included
+    record.update(_newer_pipeline_fields(project, body))
     record.update(
         name=body["name"], tags=list(body.get("tags", [])), phases=phases,
         _version=record["_version"] + 1,

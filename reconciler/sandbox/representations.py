@@ -5,7 +5,13 @@ the spec has them)."""
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.sandbox.projects import Pipeline, Project, Release, active_releases
+from reconciler.sandbox.projects import (
+    Pipeline,
+    Project,
+    Release,
+    active_releases,
+    newer_fields,
+)
 
 Body = dict[str, Any]
 
@@ -46,15 +52,22 @@ def environment(project_key: str, record: Body) -> Body:
     }
 
 
+def _newer(project: Project, level: str, record: Body) -> Body:
+    """The fields of `record` that this project's LaunchDarkly knows beyond the spec."""
+    return {name: record[name] for name in newer_fields(project).get(level, ())
+            if name in record}
+
+
 def _audience(project: Project, audience: Body) -> Body:
     out: Body = {"name": audience["name"]}
     record = project["environments"].get(audience["environmentKey"])
     if record is not None:  # LaunchDarkly omits the summary of a deleted environment
         out["environment"] = environment_summary(project["key"], record)
+    # The configuration is returned as stored, newer fields included.
     for field in ("segmentKeys", "configuration"):
         if field in audience:
             out[field] = audience[field]
-    return out
+    return {**out, **_newer(project, "audience", audience)}
 
 
 def pipeline(project: Project, record: Pipeline) -> Body:
@@ -68,6 +81,7 @@ def pipeline(project: Project, record: Pipeline) -> Body:
                 "name": phase["name"],
                 "audiences": [_audience(project, a) for a in phase["audiences"]],
                 "configuration": phase.get("configuration", {}),
+                **_newer(project, "phase", phase),
             }
             for phase in record["phases"]
         ],
@@ -79,7 +93,7 @@ def pipeline(project: Project, record: Pipeline) -> Body:
     }
     if "description" in record:
         out["description"] = record["description"]
-    return out
+    return {**out, **_newer(project, "pipeline", record)}
 
 
 def pipeline_collection(project: Project, records: Sequence[Pipeline], total: int) -> Body:
