@@ -3,9 +3,12 @@
 A written file loads back to the same canonical form as the live pipeline, so a plan
 right after an export shows no changes. Re-exporting over an existing file updates its
 values in place (ruamel.yaml round trip), so the comments people added survive.
+Live fields the models do not manage cannot be in a file (validation would refuse them):
+they are written as a comment block above `key:`, replaced on each export.
 """
 
 import io
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,11 +18,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from reconciler.errors import ManifestError
+from reconciler.graph import printable
 from reconciler.manifest.models import KEY_RE
 from reconciler.manifest.yamlfile import check_source
-from reconciler.normalize import canonical_live
+from reconciler.normalize import canonical_live, unknown_fields, unknown_pointers
 
 MODELINE = "# yaml-language-server: $schema=../../schemas/pipeline.schema.json"
+NOT_MANAGED = "# Not managed by git (LaunchDarkly's; apply keeps the live values):"
+NOT_MANAGED_ENTRY = "#   /"
 # Compared as sets by the canonical form (sorted there), so any order in a file is equal.
 UNORDERED_LISTS = frozenset({"tags", "segmentKeys", "notifyMemberIds", "notifyTeamKeys"})
 
@@ -158,14 +164,34 @@ def _existing(path: Path) -> Any:
     return _yaml().load(text)
 
 
-def _render(document: Any) -> str:
+def not_managed_block(live: Mapping[str, Any]) -> list[str]:
+    """Comment lines naming each live field the models do not manage, with its value."""
+    found = unknown_fields(live)
+    return [NOT_MANAGED, *(
+        f"#   {printable(path)}: {printable(json.dumps(value, ensure_ascii=False))}"
+        for path, (_, _, value) in zip(unknown_pointers(found), found, strict=True))
+    ] if found else []
+
+
+def _without_old_block(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    in_block = False
+    for line in lines:
+        in_block = line == NOT_MANAGED or (in_block and line.startswith(NOT_MANAGED_ENTRY))
+        if not in_block:
+            out.append(line)
+    return out
+
+
+def _render(document: Any, block: list[str]) -> str:
     stream = io.StringIO()
     _yaml().dump(document, stream)
-    text = stream.getvalue()
-    lines = text.splitlines()
-    header = lines[:next((i for i, line in enumerate(lines) if not line.startswith("#")), 0)]
-    has_modeline = any("yaml-language-server:" in line for line in header)
-    return text if has_modeline else f"{MODELINE}\n{text}"
+    lines = _without_old_block(stream.getvalue().splitlines())
+    body = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header = lines[:body]
+    if not any("yaml-language-server:" in line for line in header):
+        header.insert(0, MODELINE)
+    return "\n".join([*header, *block, *lines[body:]]) + "\n"
 
 
 def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
@@ -189,7 +215,7 @@ def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
                       else _node(document))
         else:
             merged = _node(document)
-        path.write_text(_render(merged), encoding="utf-8")
+        path.write_text(_render(merged, not_managed_block(live)), encoding="utf-8")
         written.append(path)
     return written
 

@@ -2,13 +2,13 @@
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import pointer
 from reconciler.graph import printable
-from reconciler.plan import Action, Plan, ProjectPlan, Step
+from reconciler.plan import Action, NotManaged, Plan, ProjectPlan, Step
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -90,7 +90,7 @@ def step_reason(step: Step) -> str:
 def has_news(project: ProjectPlan) -> bool:
     """Whether a project has anything to show: quiet projects are left out of renderings."""
     return bool(project.steps or project.blocked or project.refusals or project.unmanaged
-                or project.failure)
+                or project.failure or project.notManaged)
 
 
 def failure_line(project: ProjectPlan) -> str | None:
@@ -99,6 +99,15 @@ def failure_line(project: ProjectPlan) -> str | None:
         return None
     return (f"{printable(project.failure.folder)} not planned: live could not be read: "
             f"{printable(project.failure.reason)}")
+
+
+def not_managed_note(fields: NotManaged, show: Callable[[str], str]) -> str:
+    """The fields of a pipeline that git cannot name, each shown with `show`."""
+    note = f"not managed by git: {', '.join(show(f) for f in fields.fields)}"
+    if fields.dropped:
+        note += (f"; dropped, as git removes or renames their phase or audience: "
+                 f"{', '.join(show(f) for f in fields.dropped)}")
+    return note
 
 
 def default_move(project: ProjectPlan) -> str | None:

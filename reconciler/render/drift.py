@@ -7,7 +7,7 @@ are left out, last ones first, when the report would exceed `limit` characters.
 
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
-from reconciler.render.changes import failure_line, field_lines
+from reconciler.render.changes import failure_line, field_lines, not_managed_note
 from reconciler.render.markup import code, details, table, text
 
 TITLE = "## Live release pipelines differ from git\n\n"
@@ -60,6 +60,8 @@ def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
                   for reason in project.refusals]
         if (failure := failure_line(project)) is not None:
             notes.append(f"- {code(project.project)}: {text(failure)}\n")
+        notes += [f"- {code(project.project)} / {code(f.key)}: {text(not_managed_note(f, str))}\n"
+                  for f in project.notManaged]
         if project.unmanaged:
             kept = ", ".join(code(key) for key in project.unmanaged)
             notes.append(f"- {code(project.project)}: only in LaunchDarkly and not managed "

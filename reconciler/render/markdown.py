@@ -20,6 +20,7 @@ from reconciler.render.changes import (
     failure_line,
     field_lines,
     has_news,
+    not_managed_note,
     problems_line,
     step_reason,
     summary_line,
@@ -104,6 +105,7 @@ def _project(project: ProjectPlan) -> list[Piece]:
     if project.unmanaged:
         kept = ", ".join(code(key) for key in project.unmanaged)
         pieces.append(f"Not in git, kept (prune is off or the delete is blocked): {kept}\n\n")
+    pieces += [f"{code(f.key)}: {text(not_managed_note(f, str))}\n\n" for f in project.notManaged]
     pieces.extend(_step(step, project) for step in project.steps)
     return pieces
 

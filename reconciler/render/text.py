@@ -14,6 +14,7 @@ from reconciler.render.changes import (
     failure_line,
     field_lines,
     has_news,
+    not_managed_note,
     problems_line,
     step_reason,
     summary_line,
@@ -50,6 +51,8 @@ def _project(project: ProjectPlan, paint: Paint) -> list[str]:
         lines.append(f"  {head} {printable(step.key)}: {step_reason(step)}")
         if step.action is not Action.SET_DEFAULT:
             lines.extend(_field(line, paint) for line in field_lines(step))
+    lines += [paint(f"  note: {printable(f.key)}: {not_managed_note(f, printable)}", dim=True)
+              for f in project.notManaged]
     if project.unmanaged:
         kept = ", ".join(printable(key) for key in project.unmanaged)
         lines.append(paint(f"  note: not in git, kept (prune is off or a delete is blocked): "
