@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.sandbox.problems import SandboxError
+
 PIPELINES = "/api/v2/projects/web/release-pipelines"
 
 
@@ -88,6 +90,47 @@ def test_unknown_body_fields_are_ignored_as_launchdarkly_does(web):
     assert "surprise" not in stored
     assert "colour" not in stored["phases"][0]
     assert "weight" not in stored["phases"][0]["audiences"][0]
+
+
+def test_newer_fields_from_a_fixture_are_returned_and_kept_by_post_and_put(sandbox_app):
+    seeded = body("seeded", extra={"rolloutPolicy": "gradual"})
+    seeded["phases"][0]["extra"] = {"holdHours": 4}
+    seeded["phases"][0]["audiences"][0]["extra"] = {"weightHint": 3}
+    sandbox = sandbox_app({"projects": {"web": {"environments": ["test"],
+                                                "pipelines": [seeded]}}})
+    got = sandbox.request("GET", f"{PIPELINES}/seeded").json()
+    assert (got["rolloutPolicy"], got["phases"][0]["holdHours"],
+            got["phases"][0]["audiences"][0]["weightHint"]) == ("gradual", 4, 3)
+    # This LaunchDarkly now knows those fields: sent values are kept, others still dropped.
+    sent = body("later", rolloutPolicy="fast", surprise=True)
+    sent["phases"][0]["holdHours"] = 8
+    created = sandbox.request("POST", PIPELINES, json=sent).json()
+    assert (created["rolloutPolicy"], created["phases"][0]["holdHours"]) == ("fast", 8)
+    assert "surprise" not in created
+    put = {k: v for k, v in body("x").items() if k != "key"}
+    updated = sandbox.request("PUT", f"{PIPELINES}/seeded", json=put).json()
+    assert "rolloutPolicy" not in updated  # a PUT is a full replacement
+    assert "holdHours" not in updated["phases"][0]
+
+
+@pytest.mark.parametrize("level", ["pipeline", "phase", "audience"])
+def test_a_fixture_extra_cannot_take_a_name_the_spec_or_responses_use(seeded_state, level):
+    taken = {"pipeline": "createdAt", "phase": "id", "audience": "environment"}[level]
+    seeded = body("seeded")
+    node = {"pipeline": seeded, "phase": seeded["phases"][0],
+            "audience": seeded["phases"][0]["audiences"][0]}[level]
+    node["extra"] = {taken: "x"}
+    with pytest.raises(SandboxError, match=f"extra.{taken}: not a new field"):
+        seeded_state({"projects": {"web": {"environments": ["test"], "pipelines": [seeded]}}})
+
+
+@pytest.mark.parametrize("legacy_by_default", [False, True])
+def test_an_omitted_is_legacy_takes_the_servers_default(sandbox_app, legacy_by_default):
+    sandbox = sandbox_app(WEB, legacy_by_default=legacy_by_default)
+    created = sandbox.request("POST", PIPELINES, json=body("new")).json()
+    assert created["_isLegacy"] is legacy_by_default
+    pinned = sandbox.request("POST", PIPELINES, json=body("pinned", isLegacy=False)).json()
+    assert pinned["_isLegacy"] is False
 
 
 def test_twenty_first_pipeline_is_refused_with_400(sandbox_app):
