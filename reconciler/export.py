@@ -21,7 +21,7 @@ from reconciler.errors import ManifestError
 from reconciler.graph import printable
 from reconciler.manifest.models import KEY_RE
 from reconciler.manifest.yamlfile import check_source
-from reconciler.normalize import canonical_live, unknown_fields, unknown_pointers
+from reconciler.normalize import canonical_live, located, unknown_fields
 
 MODELINE = "# yaml-language-server: $schema=../../schemas/pipeline.schema.json"
 NOT_MANAGED = "# Not managed by git (LaunchDarkly's; apply keeps the live values):"
@@ -166,11 +166,10 @@ def _existing(path: Path) -> Any:
 
 def not_managed_block(live: Mapping[str, Any]) -> list[str]:
     """Comment lines naming each live field the models do not manage, with its value."""
-    found = unknown_fields(live)
-    return [NOT_MANAGED, *(
-        f"#   {printable(path)}: {printable(json.dumps(value, ensure_ascii=False))}"
-        for path, (_, _, value) in zip(unknown_pointers(found), found, strict=True))
-    ] if found else []
+    found = located(unknown_fields(live))
+    lines = [f"#   {printable(path)}: {printable(json.dumps(value, ensure_ascii=False))}"
+             for path, value in found]
+    return [NOT_MANAGED, *lines] if lines else []
 
 
 def _without_old_block(lines: list[str]) -> list[str]:

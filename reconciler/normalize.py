@@ -139,8 +139,9 @@ def unknown_fields(raw: Mapping[str, Any]) -> list[UnknownField]:
     return found
 
 
-def unknown_pointers(fields: Iterable[UnknownField]) -> list[str]:
-    return [pointer((*path, name)) for path, name, _ in fields]
+def located(fields: Iterable[UnknownField]) -> list[tuple[str, Any]]:
+    """Each field as (its JSON pointer in the canonical form, its value)."""
+    return [(pointer((*path, name)), value) for path, name, value in fields]
 
 
 # --- identity: phases and audiences match by name --------------------------------------

@@ -24,8 +24,8 @@ from reconciler.normalize import (
     UnknownField,
     carry_ignored,
     carry_unknown,
+    located,
     strip_ignored,
-    unknown_pointers,
 )
 from reconciler.rules import ProjectModel, Rule, RuleViolation
 
@@ -188,8 +188,7 @@ def sha256(value: Any) -> str:
 def fingerprint(live: LiveInput) -> str:
     state: dict[str, Any] = {"pipelines": dict(live.pipelines), "default": live.default_key}
     if live.unknown:  # only then, so fingerprints of pipelines without any stay as they were
-        state["unknown"] = {key: [[path, value] for path, (_, _, value) in zip(
-            unknown_pointers(fields), fields, strict=True)] for key, fields in live.unknown.items()}
+        state["unknown"] = {key: located(fields) for key, fields in live.unknown.items()}
     return sha256(state)
 
 
@@ -254,7 +253,8 @@ def classify(desired: DesiredInput, live: LiveInput) -> Classification:
         if (unknown := live.unknown.get(key)):
             _, dropped = carry_unknown(full, current, unknown)
             out.not_managed.append(
-                NotManaged(key=key, fields=unknown_pointers(unknown), dropped=dropped))
+                NotManaged(key=key, fields=[path for path, _ in located(unknown)],
+                           dropped=dropped))
         have = strip_ignored(current, ignore, full)
         out.compared_live[key] = have
         if want == have:
