@@ -12,6 +12,11 @@ from reconciler.manifest import DesiredState, online_problems, read_desired
 Catalog = dict[str, dict[str, set[str]]]
 
 
+def _count(number: int, noun: str) -> str:
+    """`1 project`, `2 projects`: every noun validate counts takes a plain -s."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _fetch_catalog(state: DesiredState, base_uri: str | None, sandbox: Path | None,
                    concurrency: int | None) -> Catalog:
     """Project -> environment -> segment keys, for the projects in git that exist live."""
@@ -57,8 +62,9 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
     for problem in problems:
         click.echo(problem, err=True)
     if errors:
-        click.echo(f"{errors} error(s) in {len(files)} file(s)", err=True)
+        click.echo(f"{_count(errors, 'error')} in {_count(len(files), 'file')}", err=True)
         ctx.exit(1)
     pipelines = sum(len(project.pipelines) for project in report.state.projects.values())
     checked = " (environments and segments checked live)" if online else ""
-    click.echo(f"ok: {pipelines} pipelines in {len(report.state.projects)} projects{checked}")
+    projects = len(report.state.projects)
+    click.echo(f"ok: {_count(pipelines, 'pipeline')} in {_count(projects, 'project')}{checked}")

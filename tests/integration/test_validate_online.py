@@ -36,7 +36,7 @@ def test_online_validation_points_at_missing_environments_and_segments(tmp_path:
     assert "environment 'stagging' does not exist in project 'web'" in lines[0]
     assert lines[1].startswith("pipelines/web/standard.yaml:14:23: ")
     assert "segment 'qa-tem' does not exist in environment 'test'" in lines[1]
-    assert lines[2] == "2 error(s) in 2 file(s)"
+    assert lines[2] == "2 errors in 2 files"
 
 
 def test_a_project_missing_live_is_reported(tmp_path: Path) -> None:

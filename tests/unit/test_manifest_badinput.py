@@ -89,7 +89,8 @@ def _assert_refused(result: Result, expected: list[str]) -> None:
     assert sorted(problems) == sorted(expected)
     errors = [p for p in problems if ": warning: " not in p]
     files = {p.split(":", 1)[0] for p in errors}
-    assert summary == f"{len(errors)} error(s) in {len(files)} file(s)"
+    assert summary == (f"{len(errors)} error{'s' if len(errors) > 1 else ''} in "
+                       f"{len(files)} file{'s' if len(files) > 1 else ''}")
 
 
 def test_the_corpus_is_big_enough() -> None:
@@ -128,7 +129,7 @@ def test_missing_pipelines_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "nowhere"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == ["nowhere: no such directory",
-                                          "1 error(s) in 1 file(s)"]
+                                          "1 error in 1 file"]
 
 
 @pytest.mark.usefixtures("no_network")

@@ -18,14 +18,14 @@ def test_clean_example_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_PIPELINES_DIR", raising=False)
     result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", str(EXAMPLE)])
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, "ok: 4 pipelines in 1 projects\n", "")
+        0, "ok: 4 pipelines in 1 project\n", "")
 
 
 def test_directory_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_PIPELINES_DIR", str(EXAMPLE))
     monkeypatch.chdir(tmp_path)  # no ./pipelines here
     result = CliRunner().invoke(cli, ["validate"])
-    assert (result.exit_code, result.stdout) == (0, "ok: 4 pipelines in 1 projects\n")
+    assert (result.exit_code, result.stdout) == (0, "ok: 4 pipelines in 1 project\n")
 
 
 def test_default_directory_is_pipelines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +33,7 @@ def test_default_directory_is_pipelines(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 1
-    assert result.stderr == "pipelines: no such directory\n1 error(s) in 1 file(s)\n"
+    assert result.stderr == "pipelines: no such directory\n1 error in 1 file\n"
 
 
 def test_warnings_do_not_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,7 +44,7 @@ def test_warnings_do_not_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert result.exit_code == 0
     assert result.stderr == ("pipelines/web/long.yaml:3:1: warning: phases: 11 phases; "
                              "LaunchDarkly's UI shows at most 10\n")
-    assert result.stdout == "ok: 1 pipelines in 1 projects\n"
+    assert result.stdout == "ok: 1 pipeline in 1 project\n"
 
 
 def test_errors_and_warnings_together_sorted_by_file(tmp_path: Path,
@@ -61,7 +61,7 @@ def test_errors_and_warnings_together_sorted_by_file(tmp_path: Path,
         "pipelines/web/a.yaml:3:9: phases: must not be empty",
         "pipelines/web/long.yaml:3:1: warning: phases: 11 phases; LaunchDarkly's UI shows at "
         "most 10",
-        "2 error(s) in 1 file(s)",
+        "2 errors in 1 file",
     ]
 
 
