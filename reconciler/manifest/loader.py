@@ -4,7 +4,8 @@ Every file is read and every problem of every file is collected, so one run of
 `validate` lists them all, each as `file:line:col: message`.
 """
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from reconciler.errors import ManifestError
 from reconciler.manifest.models import (
     KEY_RE,
+    KNOWN_RELEASE_STRATEGIES,
     MAX_PHASES_PER_PIPELINE,
     MAX_PIPELINES_PER_PROJECT,
     CreateReleasePipelineInput,
@@ -20,9 +22,11 @@ from reconciler.manifest.models import (
 from reconciler.manifest.validation import validate
 from reconciler.manifest.yamlfile import (
     Document,
+    Loc,
     Position,
     Positions,
     Problem,
+    dotted,
     read_document,
     shown,
 )
@@ -72,6 +76,26 @@ def _entries(directory: Path, errors: list[Problem]) -> list[Path]:
     except OSError as error:
         errors.append(Problem(shown(directory), 0, 0, f"cannot read: {error.strerror or error}"))
         return []
+
+
+def _release_strategies(phases: list[Any]) -> Iterator[tuple[Loc, str]]:
+    """Every releaseStrategy string in the raw phases, with its location."""
+    for p, phase in enumerate(phases):
+        audiences = phase.get("audiences") if isinstance(phase, dict) else None
+        for a, audience in enumerate(audiences if isinstance(audiences, list) else []):
+            configuration = audience.get("configuration") if isinstance(audience, dict) else None
+            strategy = (configuration.get("releaseStrategy")
+                        if isinstance(configuration, dict) else None)
+            if isinstance(strategy, str):
+                yield ("phases", p, "audiences", a, "configuration", "releaseStrategy"), strategy
+
+
+def _unknown_strategy(strategy: str) -> str:
+    known = ", ".join(KNOWN_RELEASE_STRATEGIES)
+    close = difflib.get_close_matches(strategy, KNOWN_RELEASE_STRATEGIES, n=1, cutoff=0.6)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"{strategy!r} is not a release strategy LaunchDarkly documents{guess}; "
+            f"known: {known}")
 
 
 def _stray(path: Path, project_dir: Path) -> Problem:
@@ -166,6 +190,12 @@ class _ProjectReader:
                 where, at.line, at.column,
                 f"phases: {len(phases)} phases; LaunchDarkly's UI shows at most "
                 f"{MAX_PHASES_PER_PIPELINE}", warning=True))
+        for loc, strategy in _release_strategies(phases):
+            if strategy not in KNOWN_RELEASE_STRATEGIES:
+                at = positions.value_at(loc)
+                self.warnings.append(Problem(
+                    where, at.line, at.column,
+                    f"{dotted(loc)}: {_unknown_strategy(strategy)}", warning=True))
         first_seen: dict[str, int] = {}
         for index, phase in enumerate(phases):
             name = phase.get("name") if isinstance(phase, dict) else None

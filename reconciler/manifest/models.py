@@ -18,6 +18,23 @@ KEY_RE = re.compile(KEY_PATTERN)
 MAX_PIPELINES_PER_PROJECT = 20
 MAX_PHASES_PER_PIPELINE = 10  # a UI limit: the API accepts more, so this is a warning
 
+# Value limits, each with its source (the README's "Value limits" table lists them, and the
+# limits no source states).
+# The spec types monitoringWindowMilliseconds as `format: int64`.
+INT64_MAX = 2**63 - 1
+# releaseStrategy is a free string in the spec (`ReleaseStrategy: {type: string}`) and no
+# source lists every value, so an unknown one is a warning, not an error. Known values:
+# `monitoredRelease` is the spec's example; `manual` is what LaunchDarkly's own Terraform
+# provider sends and reads back (docs/resources/release_pipeline.md and its acceptance test
+# data_source_launchdarkly_release_pipeline_test.go, at commit de0dd2e4).
+KNOWN_RELEASE_STRATEGIES = ("monitoredRelease", "manual")
+# randomizationUnit is a context kind ("Choose a context kind to use as the randomization
+# unit", docs: home/releases/audience-based-release-create). LaunchDarkly's SDKs state the
+# rules for a context kind (e.g. the Java SDK's ContextKind): letters, digits, '.', '_' and
+# '-' only, never "kind", and never "multi" for a single kind.
+CONTEXT_KIND_PATTERN = r"^[A-Za-z0-9._-]+$"
+RESERVED_CONTEXT_KINDS = ("kind", "multi")
+
 
 def _json_pointer(pointer: str) -> str:
     if not pointer.startswith("/") or pointer == "/":
@@ -25,7 +42,19 @@ def _json_pointer(pointer: str) -> str:
     return pointer
 
 
+def _context_kind(kind: str) -> str:
+    if kind in RESERVED_CONTEXT_KINDS:
+        raise ValueError(f"{kind!r} is reserved by LaunchDarkly and cannot be a context kind")
+    return kind
+
+
 PipelineKey = Annotated[str, Field(pattern=KEY_PATTERN)]
+ContextKind = Annotated[
+    str,
+    Field(pattern=CONTEXT_KIND_PATTERN,
+          json_schema_extra={"not": {"enum": list(RESERVED_CONTEXT_KINDS)}}),
+    AfterValidator(_context_kind),
+]
 JsonPointer = Annotated[
     str, AfterValidator(_json_pointer), Field(json_schema_extra={"pattern": "^/."})
 ]
@@ -40,14 +69,19 @@ class SpecModel(BaseModel):
 class ReleaseGuardianConfiguration(SpecModel):
     """The configuration for the release guardian."""
 
+    # A window must be positive; int64 is the spec's format.
     monitoringWindowMilliseconds: int = Field(
-        description="The monitoring window in milliseconds", examples=[60000]
+        description="The monitoring window in milliseconds", examples=[60000],
+        gt=0, le=INT64_MAX,
     )
-    rolloutWeight: int = Field(description="The rollout weight percentage", examples=[50])
+    # The spec calls it "The rollout weight percentage" (example 50): 0 to 100.
+    rolloutWeight: int = Field(
+        description="The rollout weight percentage", examples=[50], ge=0, le=100
+    )
     rollbackOnRegression: bool = Field(
         description="Whether or not to roll back on regression", examples=[True]
     )
-    randomizationUnit: str | None = Field(
+    randomizationUnit: ContextKind | None = Field(
         default=None,
         description="The randomization unit for the measured rollout",
         examples=["user"],
@@ -57,7 +91,10 @@ class ReleaseGuardianConfiguration(SpecModel):
 class AudienceConfiguration(SpecModel):
     """The configuration for the audience's rollout."""
 
-    releaseStrategy: str = Field(description="The release strategy", examples=["monitoredRelease"])
+    # Free text in the spec; the loader warns about values outside KNOWN_RELEASE_STRATEGIES.
+    releaseStrategy: str = Field(
+        description="The release strategy", examples=list(KNOWN_RELEASE_STRATEGIES)
+    )
     requireApproval: bool = Field(
         description="Whether or not the audience requires approval", examples=[True]
     )

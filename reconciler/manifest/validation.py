@@ -13,10 +13,18 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.manifest.models import KEY_PATTERN
+from reconciler.manifest.models import CONTEXT_KIND_PATTERN, KEY_PATTERN
 from reconciler.manifest.yamlfile import Document, Loc, Problem, dotted
 
 Model = TypeVar("Model", bound=BaseModel)
+
+# pydantic's range errors -> the bound that was broken, as YAML users read it.
+_BOUNDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
 
 _EXPECTED = {
     "string_type": "a string",
@@ -95,9 +103,16 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
         return f"expected {_EXPECTED[kind]}, got {_describe_value(error['input'])}"
     if kind == "too_short" and error.get("ctx", {}).get("min_length") == 1:
         return "must not be empty"
-    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == KEY_PATTERN:
+    if kind in _BOUNDS:
+        name, words = _BOUNDS[kind]
+        return f"must be {words} {error['ctx'][name]}, got {error['input']}"
+    pattern = error.get("ctx", {}).get("pattern")
+    if kind == "string_pattern_mismatch" and pattern == KEY_PATTERN:
         return (f"{error['input']!r} is not a valid key: use letters, digits, '.', '_' and '-', "
                 "starting with a letter or digit")
+    if kind == "string_pattern_mismatch" and pattern == CONTEXT_KIND_PATTERN:
+        return (f"{error['input']!r} is not a context kind: use letters, digits, '.', '_' "
+                "and '-'")
     if kind == "value_error":
         return str(error["ctx"]["error"])
     message = error["msg"]

@@ -79,3 +79,29 @@ def test_a_control_character_in_the_yaml_never_reaches_output_raw(tmp_path: Path
     assert len(lines) == 2 and "unknown field" in lines[0]
     assert not any(line.startswith("::") for line in lines)
     assert "\x1b" not in result.stderr and "\\n::error" in lines[0]
+
+
+def _strategies(*strategies: str) -> str:
+    audiences = "".join(
+        f"      - name: A{n}\n        environmentKey: test\n        configuration:\n"
+        f"          releaseStrategy: {strategy}\n          requireApproval: false\n"
+        for n, strategy in enumerate(strategies))
+    return f"key: s\nname: S\nphases:\n  - name: P\n    audiences:\n{audiences}"
+
+
+def test_release_strategies_known_pass_and_unknown_warn(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pipelines/web").mkdir(parents=True)
+    (tmp_path / "pipelines/web/s.yaml").write_text(
+        _strategies("monitoredRelease", "manual", "immediate", "Manual"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
+    assert (result.exit_code, result.stdout) == (0, "ok: 1 pipeline in 1 project\n")
+    assert result.stderr.splitlines() == [
+        "pipelines/web/s.yaml:19:28: warning: phases[0].audiences[2].configuration."
+        "releaseStrategy: 'immediate' is not a release strategy LaunchDarkly documents; "
+        "known: monitoredRelease, manual",
+        "pipelines/web/s.yaml:24:28: warning: phases[0].audiences[3].configuration."
+        "releaseStrategy: 'Manual' is not a release strategy LaunchDarkly documents "
+        "(did you mean 'manual'?); known: monitoredRelease, manual",
+    ]

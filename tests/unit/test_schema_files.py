@@ -89,6 +89,45 @@ def test_the_schema_rejects_what_the_loader_rejects() -> None:
     assert not project.is_valid({"ignore": ["tags"]})
 
 
+def _with_guardian(pipeline: dict[str, Any], **guardian: Any) -> dict[str, Any]:
+    """`pipeline` with one audience that runs a guarded rollout set to `guardian`."""
+    configuration = {"releaseStrategy": "monitoredRelease", "requireApproval": False,
+                      "releaseGuardianConfiguration": {
+                          "monitoringWindowMilliseconds": 60000, "rolloutWeight": 50,
+                          "rollbackOnRegression": True, "randomizationUnit": "user",
+                          **guardian}}
+    audience = {"name": "A", "environmentKey": "test", "configuration": configuration}
+    return {**pipeline, "phases": [{"name": "P", "audiences": [audience]}]}
+
+
+@pytest.mark.parametrize("guardian, valid", [
+    ({}, True),
+    ({"rolloutWeight": 0}, True),
+    ({"rolloutWeight": 100}, True),
+    ({"rolloutWeight": 101}, False),
+    ({"rolloutWeight": -1}, False),
+    ({"monitoringWindowMilliseconds": 1}, True),
+    ({"monitoringWindowMilliseconds": 0}, False),
+    ({"monitoringWindowMilliseconds": 2**63 - 1}, True),
+    ({"monitoringWindowMilliseconds": 2**63}, False),
+    ({"randomizationUnit": "org.team_1-a"}, True),
+    ({"randomizationUnit": "kind"}, False),
+    ({"randomizationUnit": "multi"}, False),
+    ({"randomizationUnit": "user id"}, False),
+    ({"randomizationUnit": ""}, False),
+])
+def test_the_schema_and_the_loader_agree_on_value_limits(guardian: dict[str, Any],
+                                                         valid: bool) -> None:
+    pipeline = _with_guardian(_yaml(ROOT / "pipelines/web/standard.yaml"), **guardian)
+    assert jsonschema.Draft202012Validator(pipeline_schema()).is_valid(pipeline) is valid
+    try:
+        models.CreateReleasePipelineInput.model_validate(pipeline)
+    except ValueError:
+        assert not valid
+    else:
+        assert valid
+
+
 def _kind(annotation: Any) -> str:
     """The JSON type a field accepts: str, int, bool, list, object, or a model."""
     origin = typing.get_origin(annotation)
