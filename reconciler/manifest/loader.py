@@ -19,6 +19,7 @@ from reconciler.manifest.models import (
     CreateReleasePipelineInput,
     ProjectSettings,
 )
+from reconciler.manifest.pointers import check_pointer
 from reconciler.manifest.validation import validate
 from reconciler.manifest.yamlfile import (
     Document,
@@ -147,6 +148,20 @@ class _ProjectReader:
         self.errors += problems
         if settings is not None:
             self.project.settings = settings
+        if isinstance(document.data, dict) and isinstance(document.data.get("ignore"), list):
+            self._check_ignore(path, document, document.data["ignore"])
+
+    def _check_ignore(self, path: Path, document: Document, pointers: list[Any]) -> None:
+        """A pointer the grammar accepts may still name a field the models lack. Read from
+        the raw data, so these warnings come with the file's errors."""
+        for index, pointer in enumerate(pointers):
+            if not isinstance(pointer, str):
+                continue
+            warning = check_pointer(pointer, CreateReleasePipelineInput).warning
+            if warning is not None:
+                at = document.positions.value_at(("ignore", index))
+                self.warnings.append(Problem(shown(path), at.line, at.column,
+                                             f"ignore[{index}]: {warning}", warning=True))
 
     def _read_pipeline(self, path: Path) -> None:
         where = shown(path)

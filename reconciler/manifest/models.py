@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from reconciler.manifest.pointers import check_pointer
+
 # LaunchDarkly keys: start with a letter or digit, then letters, digits, '.', '_' or '-'.
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 KEY_RE = re.compile(KEY_PATTERN)
@@ -36,9 +38,11 @@ CONTEXT_KIND_PATTERN = r"^[A-Za-z0-9._-]+$"
 RESERVED_CONTEXT_KINDS = ("kind", "multi")
 
 
-def _json_pointer(pointer: str) -> str:
-    if not pointer.startswith("/") or pointer == "/":
-        raise ValueError(f"{pointer!r} is not a JSON pointer to a field (it must start with '/')")
+def _ignore_pointer(pointer: str) -> str:
+    # CreateReleasePipelineInput is defined below; it is looked up when files are read.
+    problem = check_pointer(pointer, CreateReleasePipelineInput).error
+    if problem is not None:
+        raise ValueError(problem)
     return pointer
 
 
@@ -55,8 +59,11 @@ ContextKind = Annotated[
           json_schema_extra={"not": {"enum": list(RESERVED_CONTEXT_KINDS)}}),
     AfterValidator(_context_kind),
 ]
-JsonPointer = Annotated[
-    str, AfterValidator(_json_pointer), Field(json_schema_extra={"pattern": "^/."})
+# The schema can say little of the grammar (pointers.py): a pointer, with no list index.
+IgnorePointer = Annotated[
+    str,
+    AfterValidator(_ignore_pointer),
+    Field(json_schema_extra={"pattern": "^(/(?![0-9]+(/|$))[^/]+)+$"}),
 ]
 
 
@@ -211,11 +218,12 @@ class ProjectSettings(SpecModel):
         default_factory=list,
         description="Pipeline keys this tool never deletes or replaces, even with prune.",
     )
-    ignore: list[JsonPointer] = Field(
+    ignore: list[IgnorePointer] = Field(
         default_factory=list,
         description=(
-            "JSON pointers (with * for any list index) of pipeline fields this tool does not "
-            "manage; they are removed from both sides before diffing."
+            "JSON pointers of pipeline fields this tool does not manage, with * for the "
+            "items of phases and audiences (ignored values follow their phase and audience "
+            "by name); they are removed from both sides before diffing."
         ),
         examples=[["/phases/*/audiences/*/configuration/notifyMemberIds"]],
     )

@@ -87,6 +87,8 @@ def test_the_schema_rejects_what_the_loader_rejects() -> None:
     project = jsonschema.Draft202012Validator(project_schema())
     assert project.is_valid({"prune": True, "ignore": ["/tags"], "protected": ["standard"]})
     assert not project.is_valid({"ignore": ["tags"]})
+    assert not project.is_valid({"ignore": ["/phases/0/configuration"]})
+    assert not project.is_valid({"ignore": ["/name/"]})
 
 
 def _with_guardian(pipeline: dict[str, Any], **guardian: Any) -> dict[str, Any]:
