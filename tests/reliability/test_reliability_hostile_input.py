@@ -68,7 +68,7 @@ FIELDS = ["key", "name", "description", "tags", "isProjectDefault", "isLegacy", 
           "requireApproval", "notifyMemberIds", "releaseGuardianConfiguration", "prune",
           "protected", "ignore"]
 PROBLEM = re.compile(r"(?P<path>.+?\.yaml):(?P<line>\d+):(?P<column>\d+): .")
-SUMMARY = re.compile(r"\d+ error\(s\) in \d+ file\(s\)")
+SUMMARY = re.compile(r"(1 error|\d+ errors) in (1 file|\d+ files)")
 
 FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

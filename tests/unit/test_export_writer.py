@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from reconciler.errors import ManifestError
 from reconciler.export import MODELINE, write_export
 from reconciler.manifest import load_desired
-from reconciler.manifest.models import KEY_PATTERN
+from reconciler.manifest.models import CONTEXT_KIND_PATTERN, KEY_PATTERN, RESERVED_CONTEXT_KINDS
 from reconciler.normalize import canonical_desired, canonical_live
 
 EXAMPLE = Path(__file__).parent.parent.parent / "pipelines"
@@ -182,10 +182,12 @@ keys = st.from_regex(KEY_PATTERN.replace("*$", "{0,20}$"), fullmatch=True)
 text = st.text(st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"),
                max_size=30)
 names = st.lists(text, max_size=3)
+context_kinds = st.from_regex(CONTEXT_KIND_PATTERN, fullmatch=True).filter(
+    lambda kind: kind not in RESERVED_CONTEXT_KINDS)
 guardians = st.fixed_dictionaries(
-    {"monitoringWindowMilliseconds": st.integers(0, 2**53), "rolloutWeight": st.integers(0, 100),
+    {"monitoringWindowMilliseconds": st.integers(1, 2**53), "rolloutWeight": st.integers(0, 100),
      "rollbackOnRegression": st.booleans()},
-    optional={"randomizationUnit": text})
+    optional={"randomizationUnit": context_kinds})
 configurations = st.fixed_dictionaries(
     {"releaseStrategy": text, "requireApproval": st.booleans()},
     optional={"notifyMemberIds": names, "notifyTeamKeys": names,
