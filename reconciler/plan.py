@@ -16,9 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler import __version__
+from reconciler import __version__, rules
+from reconciler.default_marker import read_marker, with_marker
 from reconciler.diff import diff
-from reconciler.manifest.models import MAX_PIPELINES_PER_PROJECT, ProjectSettings
+from reconciler.manifest.models import ProjectSettings
 from reconciler.normalize import (
     Canonical,
     UnknownField,
@@ -296,10 +297,36 @@ def _changes(before: Canonical | None, after: Canonical | None) -> list[Change]:
     return [Change(**c.to_json()) for c in diff(before or {}, after or {})]
 
 
+def _marked(form: Canonical, key: str) -> Canonical:
+    """`form` with the marker that records the default parked for `key` (if the description
+    is compared at all: an ignored description is not)."""
+    if "description" not in form:
+        return dict(form)
+    return {**form, "description": with_marker(form["description"], key)}
+
+
+def live_marks(live: LiveInput) -> dict[str, str]:
+    """Live pipelines carrying a marker, and the key each marker names."""
+    marks = {}
+    for key, form in live.pipelines.items():
+        _, parked_for = read_marker(form.get("description") or "")
+        if parked_for is not None:
+            marks[key] = parked_for
+    return marks
+
+
+def without_marks(live: LiveInput) -> LiveInput:
+    """Live as the user left it: markers stripped from the descriptions."""
+    forms = {key: {**form, "description": read_marker(form.get("description") or "")[0]}
+             for key, form in live.pipelines.items()}
+    return LiveInput(forms, live.default_key, live.unknown)
+
+
 @dataclass
 class _Builder:
     """Builds steps while replaying them on a ProjectModel, so each choice sees the
-    default and the count as they will be at that moment."""
+    default and the count as they will be at that moment. `live` has its markers stripped:
+    what a pipeline ends with never carries one."""
 
     desired: DesiredInput
     live: LiveInput
@@ -338,6 +365,41 @@ class _Builder:
             reason="live differs from git",
         ))
 
+    def _target(self, key: str) -> tuple[Canonical, Canonical]:
+        """What a pipeline ends with, whole and as compared: git's for a managed pipeline,
+        live's without a marker for an unmanaged one."""
+        if key in self.desired.pipelines:
+            return self._desired_body(key), self.c.compared_desired[key]
+        full = self.live.pipelines[key]
+        return full, strip_ignored(full, self.desired.settings.ignore, full)
+
+    def _compared(self, key: str) -> Canonical:
+        """The pipeline as the model has it now, as compared."""
+        return strip_ignored(self.model.pipelines[key], self.desired.settings.ignore,
+                             self.live.pipelines.get(key))
+
+    def _put(self, key: str, full: Canonical, after: Canonical, reason: str) -> None:
+        before = self._compared(key)
+        rephased = before.get("phases") != after.get("phases")
+        self.model.update(key, after, rephased)
+        self.steps.append(Step(
+            action=Action.UPDATE, key=key, body=_update_body(self._sent(key, full)),
+            phasesChanged=rephased, before=before, after=after, changes=_changes(before, after),
+            reason=reason,
+        ))
+
+    def mark(self, key: str, parked_for: str) -> None:
+        full, after = self._target(key)
+        if self._compared(key) == _marked(after, parked_for):
+            return  # marked by an interrupted run already
+        self._put(key, _marked(full, parked_for), _marked(after, parked_for),
+                  f"holds the project default for {parked_for!r} meanwhile: the marker "
+                  "tells a re-run where the default belongs")
+
+    def unmark(self, key: str) -> None:
+        full, after = self._target(key)
+        self._put(key, full, after, "the project default is back: remove the marker")
+
     def set_default(self, key: str, reason: str) -> None:
         self.model.set_default(key)
         self.steps.append(Step(action=Action.SET_DEFAULT, key=key, reason=reason))
@@ -348,25 +410,30 @@ class _Builder:
         self.steps.append(Step(action=Action.DELETE, key=key, before=self.live.pipelines[key],
                                reason="no file in git and prune is on"))
 
-    def create(self, key: str) -> None:
+    def create(self, key: str, hold_default: bool = False, parked_for: str | None = None) -> None:
         full = self._desired_body(key)
-        make_default = key == self.end_default and self.model.default_key != key
-        self.model.create(key, full, make_default)
-        self.created.add(key)
+        make_default = hold_default or (key == self.end_default and self.model.default_key != key)
         after = self.c.compared_desired[key]
+        if parked_for is not None:
+            full, after = _marked(full, parked_for), _marked(after, parked_for)
+        self.model.create(key, after, make_default)
+        self.created.add(key)
         self.steps.append(Step(
             action=Action.CREATE, key=key, body=_create_body(full, make_default),
             makeDefault=make_default, after=after, changes=_changes(None, after),
             reason="new file in git",
         ))
 
-    def replace(self, key: str) -> None:
+    def replace(self, key: str, hold_default: bool = False,
+                parked_for: str | None = None) -> None:
         full = self._desired_body(key)
-        make_default = key == self.end_default
-        self.model.delete(key)
-        self.model.create(key, full, make_default)
-        self.created.add(key)
+        make_default = hold_default or key == self.end_default
         before, after = self.c.compared_live[key], self.c.compared_desired[key]
+        if parked_for is not None:
+            full, after = _marked(full, parked_for), _marked(after, parked_for)
+        self.model.delete(key)
+        self.model.create(key, after, make_default)
+        self.created.add(key)
         self.steps.append(Step(
             action=Action.REPLACE, key=key, body=_create_body(self._sent(key, full), make_default),
             makeDefault=make_default, before=before, after=after,
@@ -375,9 +442,14 @@ class _Builder:
         ))
 
 
-def _end_default(desired: DesiredInput, live: LiveInput, c: Classification) -> str | None:
+def _end_default(desired: DesiredInput, live: LiveInput, c: Classification,
+                 marks: Mapping[str, str]) -> str | None:
     if desired.default_key is not None:
         return desired.default_key
+    # A marker counts while its pipeline holds the default: an interrupted plan parked it.
+    parked_for = marks.get(live.default_key) if live.default_key is not None else None
+    if parked_for in desired.pipelines:
+        return parked_for
     if live.default_key is not None and live.default_key not in c.deletes:
         return live.default_key
     if not live.pipelines:
@@ -386,43 +458,67 @@ def _end_default(desired: DesiredInput, live: LiveInput, c: Classification) -> s
     return None
 
 
+def _holders(desired: DesiredInput, live: LiveInput, c: Classification,
+             end_default: str | None, marks: Mapping[str, str]) -> list[str | None]:
+    """Who can hold the default while the live default is deleted or replaced, best first:
+    the end default itself, a pipeline marked for it already, one that stays (managed
+    before unmanaged), one replaced or created earlier, and last one pruned afterwards.
+    [None] when the live default stays."""
+    old = live.default_key
+    doomed = {*c.deletes, *c.replaces}
+    if old is None or old not in doomed:
+        return [None]
+    survivors = [k for k in sorted(live.pipelines) if k not in doomed]
+    candidates = [k for k in (end_default,) if k != old and k is not None and (
+        k in survivors or k in c.replaces or k in c.creates)]
+    candidates += [k for k in survivors if end_default is not None
+                   and marks.get(k) == end_default]
+    candidates += [k for k in survivors if k in desired.pipelines]
+    candidates += [k for k in survivors if k not in desired.pipelines]
+    candidates += [k for k in c.replaces if k != old]
+    candidates += c.creates
+    candidates += [k for k in c.deletes if k != old]
+    return list(dict.fromkeys(candidates))
+
+
 def _build(desired: DesiredInput, live: LiveInput, c: Classification, end_default: str | None,
-           active: Mapping[str, Sequence[str]], options: PlanOptions) -> list[Step]:
+           active: Mapping[str, Sequence[str]], options: PlanOptions,
+           marks: Mapping[str, str], holder: str | None) -> list[Step]:
+    """One order: updates, deletes (room first), the default moved to `holder` when the
+    live default must go, replaces, creates, the default set, the holder released.
+    Raises RuleViolation at the first step that breaks a rule."""
     model = ProjectModel(
         pipelines=dict(live.pipelines), default_key=live.default_key, active=active,
         protected=desired.settings.protected, allow_active_releases=options.allowActiveReleases,
     )
-    b = _Builder(desired, live, c, end_default, model)
+    b = _Builder(desired, without_marks(live), c, end_default, model)
+    old = live.default_key
+    # Parking a default git does not manage: mark the holder, so a re-run can give it back.
+    parked_for = end_default if (holder not in (None, end_default)
+                                 and desired.default_key is None) else None
+    # A marker is removed only once the default is back where it belongs, so that a run
+    # interrupted before then still finds it: marked pipelines get their update last.
+    deferred = {*marks, holder} if parked_for else set(marks)
     for key in c.updates:
-        b.update(key)
-    doomed = {*c.deletes, *c.replaces}
-    survivors = [k for k in sorted(live.pipelines) if k not in doomed]
-    # The default cannot be deleted: move it before anything removes its pipeline.
-    if model.default_key in doomed and end_default in survivors:
-        b.set_default(end_default, "the old default is about to be removed")
+        if key not in deferred:
+            b.update(key)
     for key in c.deletes:
-        if key != model.default_key:
+        if key not in (old, holder):
             b.delete(key)
-    if model.default_key in doomed:
-        old_default = model.default_key
-        if end_default is not None and end_default in c.creates:
-            b.create(end_default)  # with isProjectDefault: true, which moves the default
+    if holder is not None:
+        if holder in c.replaces:
+            b.replace(holder, hold_default=True, parked_for=parked_for)
+        elif holder in c.creates:
+            b.create(holder, hold_default=True, parked_for=parked_for)
         else:
-            holder = survivors[0] if survivors else next(
-                (k for k in c.creates if k != end_default), None)
-            if holder is None:
-                raise RuleViolation(
-                    Rule.DEFAULT_DELETE,
-                    f"cannot remove {old_default!r}: it is the default and no other "
-                    "pipeline can hold the default meanwhile",
-                )
-            if holder not in model.pipelines:
-                b.create(holder)
-            b.set_default(holder, f"{old_default!r} is the default and is about to be removed")
-        if old_default in c.deletes:
-            b.delete(old_default)
+            if parked_for is not None:
+                b.mark(holder, parked_for)
+            b.set_default(holder, f"{old!r} is the default and is about to be removed")
+        if old in c.deletes:
+            b.delete(old)
     for key in c.replaces:
-        b.replace(key)
+        if key != holder:
+            b.replace(key)
     pending = [k for k in c.creates if k not in b.created]
     if end_default in pending:  # the first pipeline of an empty project becomes its default
         pending.remove(end_default)
@@ -430,8 +526,44 @@ def _build(desired: DesiredInput, live: LiveInput, c: Classification, end_defaul
     for key in pending:
         b.create(key)
     if end_default is not None and model.default_key != end_default:
-        b.set_default(end_default, "isProjectDefault: true in git")
+        b.set_default(end_default, "isProjectDefault: true in git" if desired.default_key
+                      else "the default goes back where it was")
+    if holder is not None and holder in c.deletes:
+        b.delete(holder)
+    elif parked_for is not None and holder is not None:
+        b.unmark(holder)
+    released = {holder} if parked_for else set()
+    for key in sorted(marks.keys() - released - {*c.replaces, *c.deletes}):
+        if key in c.updates:
+            b.update(key)
+        else:
+            b.unmark(key)  # unmanaged, or its description is ignored
     return b.steps
+
+
+def _order(desired: DesiredInput, live: LiveInput, c: Classification,
+           end_default: str | None, active: Mapping[str, Sequence[str]],
+           options: PlanOptions, complete: bool) -> list[Step]:
+    """The first order, over the possible holders of the default, that the simulator
+    proves; raises the last RuleViolation or NotDesired when none is."""
+    marks = live_marks(live)
+    holders = _holders(desired, live, c, end_default, marks)
+    if not holders:
+        raise RuleViolation(
+            Rule.DEFAULT_DELETE,
+            f"cannot remove {live.default_key!r}: it is the default and no other pipeline "
+            "can hold the default meanwhile",
+        )
+    failure: RuleViolation | NotDesired | None = None
+    for holder in holders:
+        try:
+            steps = _build(desired, live, c, end_default, active, options, marks, holder)
+            _verify(desired, live, c, steps, active, end_default, options, complete)
+            return steps
+        except (RuleViolation, NotDesired) as violation:
+            failure = violation
+    assert failure is not None
+    raise failure
 
 
 # --- the proof ---------------------------------------------------------------------------
@@ -470,7 +602,8 @@ def _verify(desired: DesiredInput, live: LiveInput, c: Classification, steps: Se
     if not complete:
         return  # blocked steps were left out: the rules still held at every step
     ignore = desired.settings.ignore
-    expected = {**{k: strip_ignored(v, ignore, v) for k, v in live.pipelines.items()
+    kept = without_marks(live).pipelines  # unmanaged pipelines end as the user left them
+    expected = {**{k: strip_ignored(v, ignore, v) for k, v in kept.items()
                    if k in c.unmanaged}, **c.compared_desired}
     reached = {k: strip_ignored(v, ignore, live.pipelines.get(k))
                for k, v in model.pipelines.items()}
@@ -484,18 +617,6 @@ def _verify(desired: DesiredInput, live: LiveInput, c: Classification, steps: Se
 # --- the planner --------------------------------------------------------------------------
 
 
-def _too_many_deletes(deletes: int, live_count: int, options: PlanOptions) -> str | None:
-    if options.force or deletes == 0:
-        return None
-    if deletes == live_count:
-        return (f"the plan deletes all {live_count} pipelines of the project; "
-                "pass --force to allow it")
-    if live_count >= 4 and deletes * 100 > options.maxDeletePercent * live_count:
-        return (f"the plan deletes {deletes} of {live_count} pipelines (over "
-                f"{options.maxDeletePercent:g}%); pass --force to allow it")
-    return None
-
-
 def plan_project(project: str, desired: DesiredInput, live: LiveInput,
                  active: Mapping[str, Sequence[str]], options: PlanOptions,
                  classified: Classification | None = None) -> ProjectPlan:
@@ -506,23 +627,19 @@ def plan_project(project: str, desired: DesiredInput, live: LiveInput,
     c = replace(classified) if classified is not None else classify(desired, live)
     refusals: list[str] = []
     blocked: list[Blocked] = []
-    protected = set(desired.settings.protected)
 
     for key in list(c.deletes) + list(c.replaces):
         flags = list(active.get(key, ()))
         action = Action.DELETE if key in c.deletes else Action.REPLACE
-        if flags:
-            blocked.append(Blocked(key=key, action=action, flags=flags, reason=(
-                f"LaunchDarkly refuses to delete a pipeline with active releases; finish or "
-                f"remove the releases of {', '.join(flags)} first")))
-        elif action is Action.REPLACE and key in protected:
-            refusals.append(f"{key!r} is protected but its isLegacy change needs a replacement")
+        if (reason := rules.removal_block(flags)):
+            blocked.append(Blocked(key=key, action=action, flags=flags, reason=reason))
+        elif action is Action.REPLACE and (
+                refusal := rules.protected_replace_refusal(key, desired.settings.protected)):
+            refusals.append(refusal)
     for key in sorted(c.rephased):
         flags = list(active.get(key, ()))
-        if flags and not options.allowActiveReleases:
-            blocked.append(Blocked(key=key, action=Action.UPDATE, flags=flags, reason=(
-                "changing the phases of a pipeline with active releases moves them; pass "
-                "--allow-active-releases to do it")))
+        if (reason := rules.rephase_block(flags, options.allowActiveReleases)):
+            blocked.append(Blocked(key=key, action=Action.UPDATE, flags=flags, reason=reason))
     blocked_keys = {b.key for b in blocked}
     c.deletes = [k for k in c.deletes if k not in blocked_keys]
     c.replaces = [k for k in c.replaces if k not in blocked_keys]
@@ -531,26 +648,24 @@ def plan_project(project: str, desired: DesiredInput, live: LiveInput,
     kept = [b.key for b in blocked if b.action is Action.DELETE]
     c.unmanaged = sorted({*c.unmanaged, *kept})
 
-    end_default = _end_default(desired, live, c)
+    end_default = _end_default(desired, live, c, live_marks(live))
     if live.default_key in c.deletes and end_default is None:
         refusals.append(f"{live.default_key!r} is the project's default and would be deleted; "
                         "mark the pipeline that replaces it with isProjectDefault: true")
     final_count = len(desired.pipelines) + len(c.unmanaged)
-    if final_count > MAX_PIPELINES_PER_PROJECT:
-        refusals.append(
-            f"the project would hold {final_count} pipelines ({len(c.unmanaged)} unmanaged "
-            f"kept); LaunchDarkly allows {MAX_PIPELINES_PER_PROJECT}: remove files or set prune")
-    if (reason := _too_many_deletes(len(c.deletes), len(live.pipelines), options)):
-        refusals.append(reason)
+    if (refusal := rules.end_count_refusal(final_count, len(c.unmanaged))):
+        refusals.append(refusal)
+    if (refusal := rules.delete_threshold_refusal(
+            [*c.deletes, *c.replaces], len(live.pipelines), options.force,
+            options.maxDeletePercent)):
+        refusals.append(refusal)
 
     steps: list[Step] = []
     if not refusals:
         try:
-            steps = _build(desired, live, c, end_default, active, options)
-            _verify(desired, live, c, steps, active, end_default, options, not blocked)
+            steps = _order(desired, live, c, end_default, active, options, not blocked)
         except (RuleViolation, NotDesired) as violation:
             refusals.append(f"no safe order exists: {violation}")
-            steps = []
     return ProjectPlan(
         project=project, fingerprint=fingerprint(live), liveCount=len(live.pipelines),
         desiredCount=len(desired.pipelines), steps=steps, unmanaged=c.unmanaged,

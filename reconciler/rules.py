@@ -1,17 +1,20 @@
-"""LaunchDarkly's invariants for release pipelines, in one place.
+"""LaunchDarkly's invariants for release pipelines, and the tool's own safety rules.
 
-Both the planner's simulator and the sandbox enforce these, so a plan that passes the
-simulator is a plan the (emulated) API accepts step by step. Each check raises
+Both the planner's simulator and the sandbox enforce LaunchDarkly's, so a plan that passes
+the simulator is a plan the (emulated) API accepts step by step. Each check raises
 RuleViolation naming the rule; callers decide how to report it (the planner refuses the
-plan, the sandbox answers with LaunchDarkly's error).
+plan, the sandbox answers with LaunchDarkly's error). The tool's rules (end-state cap,
+delete threshold, protected, active releases) return the reason a plan is refused or a
+step blocked, or None.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.manifest.models import MAX_PIPELINES_PER_PROJECT
+MAX_PIPELINES_PER_PROJECT = 20  # LaunchDarkly's limit per project
+SAFE_DELETE_MIN_LIVE = 4  # below this many live pipelines, only "all of them" needs --force
 
 
 class Rule(StrEnum):
@@ -122,3 +125,54 @@ class ProjectModel:
     def set_default(self, key: str) -> None:
         check_exists(key in self.pipelines, key)
         self.default_key = key
+
+
+# --- the tool's own rules ------------------------------------------------------------------
+
+
+def end_count_refusal(final_count: int, unmanaged_count: int) -> str | None:
+    """The end state must fit LaunchDarkly's cap, counting unmanaged pipelines kept."""
+    if final_count <= MAX_PIPELINES_PER_PROJECT:
+        return None
+    return (f"the project would hold {final_count} pipelines ({unmanaged_count} unmanaged "
+            f"kept); LaunchDarkly allows {MAX_PIPELINES_PER_PROJECT}: remove files or set prune")
+
+
+def delete_threshold_refusal(removed: Iterable[str], live_count: int, force: bool,
+                             max_percent: float) -> str | None:
+    """octoDNS-style safety: every step that deletes a live pipeline counts (a delete, and a
+    replace, which deletes before it creates). Over `max_percent` of 4 or more pipelines,
+    or all of them, needs --force."""
+    keys = sorted(removed)
+    if force or not keys:
+        return None
+    named = ", ".join(keys)
+    if len(keys) == live_count:
+        return (f"the plan deletes all {live_count} pipelines of the project ({named}); "
+                "pass --force to allow it")
+    if live_count >= SAFE_DELETE_MIN_LIVE and len(keys) * 100 > max_percent * live_count:
+        return (f"the plan deletes {len(keys)} of {live_count} pipelines (over {max_percent:g}%: "
+                f"{named}); pass --force to allow it")
+    return None
+
+
+def protected_replace_refusal(key: str, protected: Sequence[str]) -> str | None:
+    if key in protected:
+        return f"{key!r} is protected but its isLegacy change needs a replacement"
+    return None
+
+
+def removal_block(flags: Sequence[str]) -> str | None:
+    """Why a delete or replace of a pipeline with active releases cannot run."""
+    if not flags:
+        return None
+    return (f"LaunchDarkly refuses to delete a pipeline with active releases; finish or "
+            f"remove the releases of {', '.join(flags)} first")
+
+
+def rephase_block(flags: Sequence[str], allowed: bool) -> str | None:
+    """Why a phase change of a pipeline with active releases needs consent."""
+    if not flags or allowed:
+        return None
+    return ("changing the phases of a pipeline with active releases moves them; pass "
+            "--allow-active-releases to do it")

@@ -15,7 +15,6 @@ from reconciler.manifest.models import (
     KEY_RE,
     KNOWN_RELEASE_STRATEGIES,
     MAX_PHASES_PER_PIPELINE,
-    MAX_PIPELINES_PER_PROJECT,
     CreateReleasePipelineInput,
     ProjectSettings,
 )
@@ -31,6 +30,7 @@ from reconciler.manifest.yamlfile import (
     read_document,
     shown,
 )
+from reconciler.rules import MAX_PIPELINES_PER_PROJECT
 
 PIPELINE_SUFFIX = ".yaml"
 PROJECT_FILE = "_project.yaml"

@@ -16,8 +16,7 @@ from reconciler.manifest.pointers import check_pointer
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 KEY_RE = re.compile(KEY_PATTERN)
 
-# LaunchDarkly's own limits, used by validation and by the rules module.
-MAX_PIPELINES_PER_PROJECT = 20
+# LaunchDarkly's own limits, used by validation (the pipeline cap lives in reconciler.rules).
 MAX_PHASES_PER_PIPELINE = 10  # a UI limit: the API accepts more, so this is a warning
 
 # Value limits, each with its source (the README's "Value limits" table lists them, and the

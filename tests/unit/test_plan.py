@@ -91,16 +91,83 @@ def test_over_the_cap_is_refused_with_the_reason() -> None:
     assert plan.steps == [] and "would hold 21 pipelines" in plan.refusals[0]
 
 
-def test_legacy_flip_is_a_replace_and_keeps_the_default() -> None:
+def test_legacy_flip_of_a_managed_default_parks_it_without_a_marker() -> None:
     live = live_of(pipeline("a", legacy=False), pipeline("b"), default="a")
-    plan = run(desired_of(pipeline("a", legacy=True), pipeline("b")), live)
+    plan = run(desired_of(pipeline("a", legacy=True), pipeline("b"), default="a"), live,
+               force=True)
     assert actions(plan) == [("set-default", "b"), ("replace", "a")]
     assert plan.steps[1].makeDefault and plan.defaultAfter == "a"
 
 
+def test_legacy_flip_of_an_unmanaged_default_marks_the_holder_and_gives_it_back() -> None:
+    live = live_of(pipeline("a", legacy=False), pipeline("b"), default="a")
+    plan = run(desired_of(pipeline("a", legacy=True), pipeline("b")), live, force=True)
+    assert actions(plan) == [("update", "b"), ("set-default", "b"), ("replace", "a"),
+                             ("update", "b")]
+    marker = "[reconciler: holds the project default for a]"
+    assert plan.steps[0].body["description"] == marker
+    assert [(c.path, c.old, c.new) for c in plan.steps[0].changes] == [
+        ("/description", "", marker)]
+    assert plan.steps[2].makeDefault and plan.defaultAfter == "a"
+    assert plan.steps[3].body["description"] == ""
+
+
+def test_an_unmanaged_holder_keeps_its_description() -> None:
+    hand_made = {**pipeline("u"), "description": "made by hand"}
+    live = live_of(pipeline("a", legacy=False), hand_made, default="a")
+    plan = run(desired_of(pipeline("a", legacy=True)), live, force=True)
+    assert actions(plan) == [("update", "u"), ("set-default", "u"), ("replace", "a"),
+                             ("update", "u")]
+    assert plan.steps[0].body["description"] == (
+        "made by hand [reconciler: holds the project default for a]")
+    assert plan.steps[3].body == {**plan.steps[0].body, "description": "made by hand"}
+
+
+def test_a_marker_left_by_an_interrupted_run_names_the_default_to_give_back() -> None:
+    # The run died between the DELETE and the POST of a's replace: a is gone, b holds.
+    marked = {**pipeline("b"), "description": "[reconciler: holds the project default for a]"}
+    plan = run(desired_of(pipeline("a", legacy=True), pipeline("b")),
+               live_of(marked, default="b"))
+    assert actions(plan) == [("create", "a"), ("update", "b")]  # the marker goes last
+    assert plan.steps[0].makeDefault
+    assert plan.defaultAfter == "a"
+
+
+def test_a_marker_on_a_pipeline_that_does_not_hold_the_default_is_only_removed() -> None:
+    marked = {**pipeline("b"), "description": "x [reconciler: holds the project default for a]"}
+    plan = run(desired_of(pipeline("a"), pipeline("b", legacy=False)),
+               live_of(pipeline("a"), marked, pipeline("u"), default="u"))
+    assert actions(plan) == [("update", "b")] and plan.defaultAfter == "u"
+    assert plan.steps[0].body["description"] == ""
+
+
+def test_flipping_every_pipeline_including_the_default_is_planned() -> None:
+    live = live_of(*(pipeline(k, legacy=False) for k in "abc"), default="b")
+    plan = run(desired_of(*(pipeline(k, legacy=True) for k in "abc")), live, force=True)
+    assert plan.applicable and plan.defaultAfter == "b"
+    assert [a for a, _ in actions(plan)].count("replace") == 3
+    assert actions(plan)[0] == ("replace", "a") and plan.steps[0].makeDefault  # a holds
+
+
+def test_a_pipeline_pruned_afterwards_can_hold_the_default() -> None:
+    live = live_of(pipeline("a", legacy=False), pipeline("x"), default="a")
+    plan = run(desired_of(pipeline("a", legacy=True), prune=True), live, force=True)
+    assert actions(plan) == [("update", "x"), ("set-default", "x"), ("replace", "a"),
+                             ("delete", "x")]
+
+
 def test_replacing_the_only_pipeline_when_it_is_default_is_refused() -> None:
-    plan = run(desired_of(pipeline("a", legacy=True)), live_of(pipeline("a", legacy=False)))
+    plan = run(desired_of(pipeline("a", legacy=True)), live_of(pipeline("a", legacy=False)),
+               force=True)
     assert plan.steps == [] and "no safe order" in plan.refusals[0]
+
+
+def test_a_full_project_moves_the_default_before_it_prunes_and_creates() -> None:
+    keep = [pipeline(f"k{i:02}") for i in range(19)]
+    live = live_of(pipeline("old"), *keep, default="old")
+    plan = run(desired_of(*keep, pipeline("new"), default="new", prune=True), live)
+    assert actions(plan) == [("set-default", "k00"), ("delete", "old"), ("create", "new")]
+    assert plan.steps[2].makeDefault
 
 
 def test_unmanaged_pipelines_are_kept_without_prune() -> None:
@@ -142,8 +209,23 @@ def test_delete_threshold_needs_force() -> None:
     live = live_of(*(pipeline(k) for k in "abcdef"))
     desired = desired_of(*(pipeline(k) for k in "abcd"), default="a", prune=True)
     refused = run(desired, live)
-    assert refused.steps == [] and "--force" in refused.refusals[0]
+    assert refused.steps == [] and refused.refusals == [
+        "the plan deletes 2 of 6 pipelines (over 30%: e, f); pass --force to allow it"]
     assert [a for a, _ in actions(run(desired, live, force=True))] == ["delete", "delete"]
+    assert run(desired, live, maxDeletePercent=34).applicable
+
+
+def test_delete_threshold_counts_replaces() -> None:
+    live = live_of(*(pipeline(k, legacy=False) for k in "fedcba"), default="a")
+    desired = desired_of(pipeline("a"), *(pipeline(k, legacy=True) for k in "ebdcf"))
+    refused = run(desired, live)
+    assert refused.steps == [] and refused.refusals == [
+        "the plan deletes 5 of 6 pipelines (over 30%: b, c, d, e, f); pass --force to allow it"]
+    assert run(desired, live, maxDeletePercent=90).applicable
+    assert [a for a, _ in actions(run(desired, live, force=True))] == ["replace"] * 5
+    flip_all = desired_of(*(pipeline(k, legacy=True) for k in "abcdef"))
+    assert "deletes all 6 pipelines of the project (a, b, c, d, e, f)" in run(
+        flip_all, live, maxDeletePercent=100).refusals[0]
 
 
 def test_ignored_fields_are_neither_diffed_nor_overwritten() -> None:
