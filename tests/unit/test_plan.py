@@ -1,8 +1,9 @@
 """The planner: scenarios and a property over random live and desired states."""
 
+from collections import Counter
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.manifest.models import ProjectSettings
@@ -270,16 +271,15 @@ def project_states(draw):
     return live, live_default, desired, desired_default, draw(st.booleans())
 
 
-@settings(max_examples=300, deadline=None)
-@given(project_states())
-def test_every_applicable_plan_reaches_desired_under_the_rules(state) -> None:
+def reaches_desired_under_the_rules(state) -> bool:
+    """False when the planner refuses; otherwise check its plan and say True."""
     live_list, live_default, desired_list, desired_default, prune = state
     live = live_of(*live_list, default=live_default)
     desired = desired_of(*desired_list, default=desired_default, prune=prune)
     options = PlanOptions(force=True)
     plan = plan_project("web", desired, live, {}, options)
     if not plan.applicable:
-        return
+        return False
     model = simulate(live, plan.steps, {}, desired.settings, options)  # raises on a violation
     for key, want in desired.pipelines.items():
         got = model.pipelines[key]
@@ -294,3 +294,19 @@ def test_every_applicable_plan_reaches_desired_under_the_rules(state) -> None:
     after = LiveInput({k: {**v, "isLegacy": bool(v.get("isLegacy"))} for k, v in
                        model.pipelines.items()}, model.default_key)
     assert plan_project("web", desired, after, {}, options).steps == []
+    return True
+
+
+def test_every_applicable_plan_reaches_desired_under_the_rules() -> None:
+    outcomes: Counter[bool] = Counter()
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(project_states())
+    def check(state) -> None:
+        applicable = reaches_desired_under_the_rules(state)
+        event("applicable" if applicable else "refused")
+        outcomes[applicable] += 1
+
+    check()
+    # Refusals skip the checks above: bound their share so the property keeps its teeth.
+    assert outcomes[True] >= 0.8 * sum(outcomes.values()), outcomes
