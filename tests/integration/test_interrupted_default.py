@@ -2,9 +2,10 @@
 
 For each scenario the plan is cut after every step, and inside every replace between its
 DELETE and its POST; the cut prefix is applied to the sandbox, then a fresh plan is made
-and applied (and that re-run is itself cut at every point, once more). The end state must equal the uninterrupted run's, the default must be back on
-the pipeline that held it before (worked out by hand), no marker may be left, and a
-re-plan must be empty. In process (the ASGI transport), so the many cuts stay fast.
+and applied (and that re-run is itself cut at every point, once more). The end state must
+equal the uninterrupted run's, the default must be back on the pipeline that held it before
+(worked out by hand), no marker may be left, and a re-plan must be empty. In process (the
+ASGI transport), so the many cuts stay fast.
 """
 
 import asyncio
