@@ -69,8 +69,8 @@ def _safety(command):
                            help="Allow phase changes on pipelines with active releases.")(command)
     command = click.option("--max-delete-percent", type=click.FloatRange(0, 100), default=30.0,
                            show_default=True,
-                           help="Deleting more than this share of a project's pipelines "
-                                "(with 4 or more) needs --force.")(command)
+                           help="Deleting (a replace deletes too) more than this share of a "
+                                "project's pipelines (with 4 or more) needs --force.")(command)
     return click.option("--force", is_flag=True,
                         help="Allow deleting over the threshold, or every pipeline.")(command)
 

@@ -26,6 +26,8 @@ STEPS = 50
 SEEDS_PER_TEST = 10  # two tests, so that `pytest -n 2` runs them side by side
 LATENCY_MS = "20"  # every request is in flight long enough to be killed mid-way
 WIDE = ("--concurrency", "32")  # the runs over every project: the latency is not the point
+# The full project deletes and replaces up to 8 of its 20 pipelines: over the threshold.
+FORCE = "--force"
 
 
 Body = dict[str, Any]
@@ -135,13 +137,14 @@ def test_sigkill_mid_apply_then_apply_again_converges(workspace, tmp_path: Path,
         for key, (files, settings) in s.desired.items():
             ws.write(key, files, settings)
     saved = tmp_path / "plan.json"
-    assert ws.run("plan", "--out", str(saved), *WIDE).returncode == 0
+    assert ws.run("plan", "--out", str(saved), FORCE, *WIDE).returncode == 0
     planned = {p["project"]: len(p["steps"]) for p in json.loads(saved.read_text())["projects"]}
     for s in scenarios:
         assert sum(planned[k] for k in s.desired) == STEPS, s.seed
 
     # The seeds run side by side, each on its own projects; each is killed on its own cue.
-    running = {s.seed: (s, ws.cli.start("apply", "--yes", *_selection(s), name=f"kill-{s.seed}"))
+    running = {s.seed: (s, ws.cli.start("apply", "--yes", FORCE, *_selection(s),
+                                        name=f"kill-{s.seed}"))
                for s in scenarios}
 
     def kill_due() -> bool:
@@ -160,5 +163,5 @@ def test_sigkill_mid_apply_then_apply_again_converges(workspace, tmp_path: Path,
     # is checked where nothing else is in flight, in test_reliability_concurrency.)
     stale = ws.run("apply", str(saved), *WIDE)
     assert stale.returncode == 1 and "plan is stale" in stale.stderr
-    ws.converge(*WIDE)
+    ws.converge(FORCE, *WIDE)
     ws.check_invariants()
