@@ -2,19 +2,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
-DEMO_DIR := .demo
 
 .PHONY: demo test lint bench schemas clean
 
-$(STAMP): pyproject.toml
+# Two stamps: the demo needs only the package and its runtime dependencies; the tests add
+# the test extra on top (so `make test` after `make demo` installs just that).
+$(RUNTIME_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP) install -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
+	$(PIP) install -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh $(DEMO_DIR)
+demo: $(RUNTIME_STAMP)
+	bash scripts/demo.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check reconciler tests
@@ -30,4 +36,4 @@ schemas: $(STAMP)
 	$(BIN)/reconciler schema --out schemas
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
