@@ -1,212 +1,26 @@
-"""The README runs as shown: its `$ command` blocks, run in order, print what it says.
+"""The README runs as shown: its `$ command` blocks, run in order against the sandbox, print
+what it says (conventions and machinery in tests/readme_blocks.py)."""
 
-Conventions the README follows (and this module enforces):
-- A session block is a fenced block whose first line is `$ command`; the lines up to the next
-  `$ ` line are that command's output (stdout and stderr, as a terminal shows them). A command
-  ending in ` \\` continues on the next line.
-- Every session block runs, in document order, in ONE bash process, in a temporary copy of
-  `pipelines/`, `scripts/` and `schemas/` made into a git repository (the reader's clone) with
-  `.venv` pointing at this interpreter's environment. Nothing else of the caller's environment
-  leaks in: the README must show every variable it relies on (`$ export ...`).
-- Every command must exit 0; a command that fails on purpose is shown as `cmd; echo "exit $?"`.
-- A block that cannot run offline is marked with `<!-- not run: reason -->` on the line before
-  its fence; each one is reported as a skipped test with its reason, so none is silent.
-- A shell block (no language, sh, console, shell, bash) must be a session or be marked; a block
-  in another language (yaml, mermaid, markdown, text) is a document and holds no `$ ` lines.
-- Output is compared exactly after masking what changes between runs (plan digests, commit ids,
-  dates and times, decimal durations), trailing spaces and trailing blank lines.
-"""
-
-import os
-import re
-import shutil
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from difflib import unified_diff
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-README = REPO / "README.md"
-DEMO_SCRIPT = REPO / "scripts" / "demo.sh"
-COPIED = ("pipelines", "scripts", "schemas")
-SHELL_LANGUAGES = {"", "sh", "console", "shell", "bash"}
-FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<language>[^\s`]*)")
-NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
-PROMPT = "$ "
-RUN_SECONDS = 120  # a bound for a hung command, far above the few seconds the README takes
-
-# What differs from run to run, and nothing else.
-MASKS = (
-    (re.compile(r"\b(digest|now) [0-9a-f]{12}\b"), r"\1 <digest>"),
-    (re.compile(r"\b\d{4}\.\d{2}\.\d{2}-[0-9a-f]{7}-rc"), "<date>-<commit>-rc"),
-    (re.compile(r"@[0-9a-f]{7,40}\b"), "@<commit>"),
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}\b"), "<time>"),
-    (re.compile(r"\b\d+\.\d+ ?m?s\b"), "<duration>"),
+from tests.readme_blocks import (
+    DEMO_SCRIPT,
+    Block,
+    Command,
+    classify,
+    fenced_blocks,
+    mismatch,
+    readme_blocks,
+    run_readme,
+    session_commands,
+    updated,
 )
 
 
-@dataclass(frozen=True)
-class Command:
-    line: int  # 1-based line of the `$ ` line in README.md
-    text: str
-    output: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Block:
-    line: int  # 1-based line of the opening fence
-    language: str
-    body: tuple[str, ...]
-    not_run: str | None  # the reason, when marked
-
-
-def fenced_blocks(text: str) -> Iterator[Block]:
-    """Every fenced block that starts at the left margin (quoted samples are not blocks)."""
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        opening = FENCE.match(lines[index])
-        if opening is None:
-            index += 1
-            continue
-        fence = opening["fence"]
-        end = index + 1
-        while end < len(lines) and not (lines[end].startswith(fence[0] * len(fence))
-                                         and not lines[end].strip(fence[0]).strip()):
-            end += 1
-        if end == len(lines):
-            raise AssertionError(f"README.md:{index + 1}: fence never closed")
-        previous = next((line.strip() for line in reversed(lines[:index]) if line.strip()), "")
-        marked = NOT_RUN.match(previous)
-        yield Block(index + 1, opening["language"].lower(), tuple(lines[index + 1:end]),
-                    marked["reason"] if marked else None)
-        index = end + 1
-
-
-def session_commands(block: Block) -> list[Command]:
-    """The `$ ` commands of a session block, each with the output lines shown under it."""
-    commands: list[Command] = []
-    body = list(block.body)
-    index = 0
-    while index < len(body):
-        start = index
-        text = body[index][len(PROMPT):]
-        while text.endswith("\\") and index + 1 < len(body):
-            index += 1
-            text = f"{text}\n{body[index]}"
-        index += 1
-        output_start = index
-        while index < len(body) and not body[index].startswith(PROMPT):
-            index += 1
-        commands.append(Command(block.line + 1 + start, text, tuple(body[output_start:index])))
-    return commands
-
-
-def classify(blocks: list[Block]) -> tuple[list[Block], list[Block], list[str]]:
-    """Sessions to run, blocks marked not run, and the README's breaches of the conventions."""
-    sessions, not_run, problems = [], [], []
-    for block in blocks:
-        has_prompt = any(line.startswith(PROMPT) for line in block.body)
-        if block.not_run is not None:
-            not_run.append(block)
-        elif block.body and block.body[0].startswith(PROMPT):
-            sessions.append(block)
-        elif has_prompt:
-            problems.append(f"README.md:{block.line}: a block with `$ ` lines must start with one "
-                            "(or be marked <!-- not run: reason -->)")
-        elif block.language in SHELL_LANGUAGES:
-            problems.append(f"README.md:{block.line}: a shell block that is neither a `$ ` session "
-                            "nor marked <!-- not run: reason -->; give a document a language")
-    return sessions, not_run, problems
-
-
-def readme_blocks() -> list[Block]:
-    return list(fenced_blocks(README.read_text(encoding="utf-8")))
-
-
-def normalised(lines: list[str] | tuple[str, ...]) -> list[str]:
-    result = []
-    for line in lines:
-        for pattern, replacement in MASKS:
-            line = pattern.sub(replacement, line)
-        result.append(line.rstrip())
-    while result and not result[-1]:
-        result.pop()
-    return result
-
-
-def clean_environment(home: Path) -> dict[str, str]:
-    """Only what any shell has: no reconciler on PATH, no token, no Aviator or GitHub setting."""
-    path = os.pathsep.join(entry for entry in os.environ.get("PATH", "").split(os.pathsep)
-                           if entry and not (Path(entry) / "reconciler").exists())
-    return {
-        "PATH": path, "HOME": str(home), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        # A terminal line-buffers stdout; without this, a pipe would put stderr lines first.
-        "PYTHONUNBUFFERED": "1",
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-    }
-
-
-def make_clone(root: Path, environment: dict[str, str]) -> Path:
-    """What the reader has after cloning and `make demo`: the files, git history, a .venv."""
-    clone = root / "clone"
-    clone.mkdir()
-    for name in COPIED:
-        shutil.copytree(REPO / name, clone / name)
-    (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    author = {"GIT_AUTHOR_NAME": "readme", "GIT_AUTHOR_EMAIL": "readme@example.com",
-              "GIT_COMMITTER_NAME": "readme", "GIT_COMMITTER_EMAIL": "readme@example.com"}
-    for args in (["init", "-q"], ["add", "pipelines", "scripts", "schemas"],
-                 ["commit", "-q", "-m", "a clone of the repository"]):
-        subprocess.run(["git", *args], cwd=clone, env={**environment, **author}, check=True,
-                       capture_output=True, timeout=RUN_SECONDS)
-    return clone
-
-
-def run_session(commands: list[Command], clone: Path, environment: dict[str, str]
-                ) -> list[tuple[int, list[str]]]:
-    """Run every command in one bash process; each one's exit code and output lines."""
-    marker = f"readme-command-end-{uuid.uuid4().hex}"
-    script = ["exec 2>&1"]
-    for command in commands:
-        script += [command.text, f"printf '\\n%s %s\\n' {marker} \"$?\""]
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-c", "\n".join(script)],
-                          cwd=clone, env=environment, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=RUN_SECONDS)
-    pieces = re.split(rf"\n{marker} (\d+)\n", done.stdout)
-    results = [(int(code), output.splitlines())
-               for output, code in zip(pieces[0:-1:2], pieces[1::2], strict=True)]
-    assert len(results) == len(commands), (
-        f"the session stopped after {len(results)} of {len(commands)} commands:\n{done.stdout}")
-    return results
-
-
-def mismatch(command: Command, code: int, actual: list[str]) -> str | None:
-    """Why this command's real run differs from the README, or None when it does not."""
-    expected = normalised(command.output)
-    if code != 0:
-        return (f"README.md:{command.line}: `{command.text}` exited {code} (show a deliberate "
-                f"failure as `...; echo \"exit $?\"`); its output:\n" + "\n".join(actual))
-    if normalised(actual) == expected:
-        return None
-    diff = unified_diff(expected, normalised(actual), "README.md (masked)", "real run (masked)",
-                        lineterm="")
-    return (f"README.md:{command.line}: `{command.text}` prints something else:\n"
-            + "\n".join(diff) + "\nthe real output, to paste:\n" + "\n".join(actual))
-
-
 def test_every_session_block_prints_what_the_readme_shows(tmp_path: Path) -> None:
-    sessions, _, problems = classify(readme_blocks())
-    assert not problems, "\n".join(problems)
-    commands = [command for block in sessions for command in session_commands(block)]
-    assert commands, "the README shows no `$ ` command at all"
-    environment = clean_environment(tmp_path)
-    results = run_session(commands, make_clone(tmp_path, environment), environment)
+    commands, results = run_readme(tmp_path)
     failures = [why for command, (code, actual) in zip(commands, results, strict=True)
                 if (why := mismatch(command, code, actual)) is not None]
     assert not failures, "\n\n".join(failures)
@@ -260,7 +74,7 @@ def test_the_parser_finds_sessions_marked_blocks_and_documents() -> None:
     sessions, not_run, problems = classify(blocks)
     assert (len(sessions), len(not_run), problems) == (1, 1, [])
     assert session_commands(sessions[0]) == [
-        Command(4, "echo one", ("one", "")), Command(7, "printf 'a\\nb\\n'", ("a", "b"))]
+        Command(4, "echo one", ("one", ""), 4), Command(7, "printf 'a\\nb\\n'", ("a", "b"), 7)]
 
 
 def test_an_unmarked_shell_block_without_a_prompt_is_a_breach() -> None:
@@ -270,7 +84,13 @@ def test_an_unmarked_shell_block_without_a_prompt_is_a_breach() -> None:
 
 
 def test_a_changed_character_or_a_failed_command_is_a_mismatch() -> None:
-    shown = Command(1, "reconciler plan", ("Plan: 1 to create. digest 549a8a9f113e", ""))
+    shown = Command(1, "reconciler plan", ("Plan: 1 to create. digest 549a8a9f113e", ""), 1)
     assert mismatch(shown, 0, ["Plan: 1 to create. digest 0123456789ab"]) is None
     assert mismatch(shown, 0, ["Plan: 2 to create. digest 549a8a9f113e"]) is not None
     assert mismatch(shown, 1, ["Plan: 1 to create. digest 549a8a9f113e"]) is not None
+
+
+def test_update_rewrites_only_the_outputs_that_differ_and_keeps_separators() -> None:
+    commands = session_commands(classify(list(fenced_blocks(SAMPLE)))[0][0])
+    rewritten = updated(SAMPLE, commands, [(0, ["two"]), (0, ["a", "b   "])])
+    assert rewritten == SAMPLE.replace("$ echo one\none\n", "$ echo one\ntwo\n")
