@@ -25,6 +25,8 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from reconciler.manifest.yamlerrors import explain
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32  # a pipeline nests 7 levels deep; anything far beyond is hostile or broken
 
@@ -153,13 +155,8 @@ def _syntax_problem(text: str, error: YAMLError) -> tuple[Position, str]:
         return (_offset_position(text, error.position),
                 f"character U+{error.character:04X} is not allowed in YAML (binary data?)")
     if isinstance(error, MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        message = error.problem or error.context or "invalid YAML"
-        if error.context and error.problem and error.context_mark is not None:
-            start = _position(error.context_mark)
-            message += f" ({error.context} at line {start.line}, column {start.column})"
-        position = _position(mark) if mark is not None else Position(1, 1)
-        return position, f"YAML syntax error: {message}"
+        explained = explain(text, error)
+        return Position(explained.line, explained.column), explained.message
     return Position(1, 1), f"YAML syntax error: {error}"
 
 
