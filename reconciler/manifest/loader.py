@@ -19,6 +19,7 @@ from reconciler.manifest.models import (
     ProjectSettings,
 )
 from reconciler.manifest.pointers import check_pointer
+from reconciler.manifest.tree import Kind, classify
 from reconciler.manifest.validation import validate
 from reconciler.manifest.yamlfile import (
     Document,
@@ -71,12 +72,23 @@ def _ignored(entry: Path) -> bool:
     return entry.name.startswith(".") or entry.suffix.lower() == ".md"
 
 
-def _entries(directory: Path, errors: list[Problem]) -> list[Path]:
+def _entries(directory: Path, root: Path, errors: list[Problem]) -> list[tuple[Path, bool]]:
+    """The entries to read, each with whether it is a directory; unsafe ones (a symlink
+    out of `root`, a FIFO, socket or device) are reported and left out, never opened."""
     try:
-        return sorted((e for e in directory.iterdir() if not _ignored(e)), key=lambda e: e.name)
+        entries = sorted((e for e in directory.iterdir() if not _ignored(e)),
+                         key=lambda e: e.name)
     except OSError as error:
         errors.append(Problem(shown(directory), 0, 0, f"cannot read: {error.strerror or error}"))
         return []
+    found = []
+    for entry in entries:
+        kind = classify(entry, root)
+        if isinstance(kind, Kind):
+            found.append((entry, kind is Kind.DIRECTORY))
+        else:
+            errors.append(Problem(shown(entry), 0, 0, kind))
+    return found
 
 
 def _release_strategies(phases: list[Any]) -> Iterator[tuple[Loc, str]]:
@@ -109,9 +121,10 @@ def _stray(path: Path, project_dir: Path) -> Problem:
 
 
 class _ProjectReader:
-    def __init__(self, key: str, directory: Path) -> None:
+    def __init__(self, key: str, directory: Path, root: Path) -> None:
         self.key = key
         self.directory = directory
+        self.root = root
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.pipeline_files = 0
@@ -119,8 +132,8 @@ class _ProjectReader:
         self._defaults: list[tuple[str, Position]] = []
 
     def read(self) -> None:
-        for entry in _entries(self.directory, self.errors):
-            if entry.is_dir():
+        for entry, is_directory in _entries(self.directory, self.root, self.errors):
+            if is_directory:
                 self.errors.append(Problem(
                     shown(entry), 0, 0,
                     f"folders inside a project are not read: move pipeline files up to "
@@ -248,9 +261,10 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
         reason = "not a directory" if pipelines_dir.exists() else "no such directory"
         return ManifestReport(state, [Problem(where, 0, 0, reason)], [])
 
+    root = pipelines_dir.resolve()
     project_dirs: dict[str, Path] = {}
-    for entry in _entries(pipelines_dir, errors):
-        if not entry.is_dir():
+    for entry, is_directory in _entries(pipelines_dir, root, errors):
+        if not is_directory:
             errors.append(Problem(shown(entry), 1, 1,
                                   f"file outside a project folder: pipeline files go in "
                                   f"{where}/<projectKey>/"))
@@ -266,7 +280,7 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
 
     pipeline_files = 0
     for key, directory in sorted(project_dirs.items()):
-        reader = _ProjectReader(key, directory)
+        reader = _ProjectReader(key, directory, root)
         reader.read()
         errors += reader.errors
         warnings += reader.warnings

@@ -7,6 +7,8 @@ Values come out as plain Python (dict, list, str, int, float, bool, None) so tha
 sees exactly what was written; YAML 1.2 rules apply, so `yes` is a string, not `true`.
 """
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from reconciler.manifest.tree import special_file
 from reconciler.manifest.yamlerrors import explain
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -125,15 +128,28 @@ def _safe_yaml(pure: bool) -> YAML:
     return YAML(typ="safe", pure=pure)
 
 
+def _not_regular(where: str, mode: int) -> Problem:
+    return Problem(where, 0, 0, f"{special_file(mode)}, not a regular file: refused")
+
+
 def read_text(path: Path) -> tuple[str | None, list[Problem]]:
     """The file's text, or the problems that make it unreadable as YAML source."""
     where = shown(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None, [_not_regular(where, info.st_mode)]
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             return None, [Problem(where, 1, 1, f"file is {size / 1024 / 1024:.1f} MiB; the "
                                                f"limit is {MAX_FILE_BYTES // 1024 // 1024} MiB")]
-        with path.open("rb") as handle:
+        # Non-blocking: were the file swapped for a FIFO after stat(), open() would wait
+        # for a writer forever; fstat() then refuses what is not a regular file.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(descriptor, "rb") as handle:
+            mode = os.fstat(descriptor).st_mode
+            if not stat.S_ISREG(mode):
+                return None, [_not_regular(where, mode)]
             raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow after stat()
     except OSError as error:
         return None, [Problem(where, 1, 1, f"cannot read: {error.strerror or error}")]
