@@ -13,6 +13,9 @@ Conventions the README follows (and the tests enforce):
   `.venv` pointing at this interpreter's environment. Nothing else of the caller's environment
   leaks in: the README must show every variable it relies on (`$ export ...`).
 - Every command must exit 0; a command that fails on purpose is shown as `cmd; echo "exit $?"`.
+- A document that a command prints (a Mermaid drawing, a file's content) keeps its language and
+  carries `<!-- output of: command -->` on the line before its fence: the command runs at that
+  point of the session and must print the block's content exactly.
 - A block that cannot run offline is marked with `<!-- not run: reason -->` on the line before
   its fence; each one is reported as a skipped test with its reason, so none is silent.
 - A shell block (no language, sh, console, shell, bash) must be a session or be marked; a block
@@ -41,6 +44,7 @@ COPIED = ("pipelines", "scripts", "schemas")
 SHELL_LANGUAGES = {"", "sh", "console", "shell", "bash"}
 FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<language>[^\s`]*)")
 NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
+OUTPUT_OF = re.compile(r"^<!--\s*output of:\s*(?P<command>\S.*?)\s*-->$")
 PROMPT = "$ "
 RUN_SECONDS = 120  # a bound for a hung command, far above the few seconds the README takes
 
@@ -68,6 +72,7 @@ class Block:
     language: str
     body: tuple[str, ...]
     not_run: str | None  # the reason, when marked
+    output_of: str | None  # the command that prints this block, when marked
 
 
 def fenced_blocks(text: str) -> Iterator[Block]:
@@ -87,14 +92,18 @@ def fenced_blocks(text: str) -> Iterator[Block]:
         if end == len(lines):
             raise AssertionError(f"README.md:{index + 1}: fence never closed")
         previous = next((line.strip() for line in reversed(lines[:index]) if line.strip()), "")
-        marked = NOT_RUN.match(previous)
+        not_run, output_of = NOT_RUN.match(previous), OUTPUT_OF.match(previous)
         yield Block(index + 1, opening["language"].lower(), tuple(lines[index + 1:end]),
-                    marked["reason"] if marked else None)
+                    not_run["reason"] if not_run else None,
+                    output_of["command"] if output_of else None)
         index = end + 1
 
 
 def session_commands(block: Block) -> list[Command]:
-    """The `$ ` commands of a session block, each with the output lines shown under it."""
+    """The `$ ` commands of a session block, each with the output lines shown under it; or the
+    one command that prints an `output of:` block."""
+    if block.output_of is not None:
+        return [Command(block.line - 1, block.output_of, block.body, block.line)]
     commands: list[Command] = []
     body = list(block.body)
     index = 0
@@ -114,13 +123,14 @@ def session_commands(block: Block) -> list[Command]:
 
 
 def classify(blocks: list[Block]) -> tuple[list[Block], list[Block], list[str]]:
-    """Sessions to run, blocks marked not run, and the README's breaches of the conventions."""
+    """Blocks to run (sessions and `output of:` blocks), blocks marked not run, and the
+    README's breaches of the conventions."""
     sessions, not_run, problems = [], [], []
     for block in blocks:
         has_prompt = any(line.startswith(PROMPT) for line in block.body)
         if block.not_run is not None:
             not_run.append(block)
-        elif block.body and block.body[0].startswith(PROMPT):
+        elif block.output_of is not None or (block.body and block.body[0].startswith(PROMPT)):
             sessions.append(block)
         elif has_prompt:
             problems.append(f"README.md:{block.line}: a block with `$ ` lines must start with one "

@@ -35,7 +35,8 @@ def test_a_block_marked_not_run_is_reported(block: Block) -> None:
 def test_make_demo_runs_the_readme_quick_start_commands() -> None:
     """scripts/demo.sh runs, `step` by `step`, the commands of the README's first session."""
     sessions, _, _ = classify(readme_blocks())
-    readme_commands = [command.text for command in session_commands(sessions[0])]
+    quick_start = next(block for block in sessions if block.output_of is None)
+    readme_commands = [command.text for command in session_commands(quick_start)]
     demo_commands = [line.removeprefix("step ")
                      for line in DEMO_SCRIPT.read_text(encoding="utf-8").splitlines()
                      if line.startswith("step ")]
@@ -64,17 +65,24 @@ $ reconciler plan
 ```yaml
 key: value
 ```
+
+<!-- output of: echo two -->
+```text
+two
+```
 """
 
 
 def test_the_parser_finds_sessions_marked_blocks_and_documents() -> None:
     blocks = list(fenced_blocks(SAMPLE))
-    assert [(block.line, block.language, block.not_run) for block in blocks] == [
-        (3, "sh", None), (13, "", "needs LaunchDarkly"), (17, "yaml", None)]
+    assert [(block.line, block.language, block.not_run, block.output_of) for block in blocks] == [
+        (3, "sh", None, None), (13, "", "needs LaunchDarkly", None), (17, "yaml", None, None),
+        (22, "text", None, "echo two")]
     sessions, not_run, problems = classify(blocks)
-    assert (len(sessions), len(not_run), problems) == (1, 1, [])
+    assert (len(sessions), len(not_run), problems) == (2, 1, [])
     assert session_commands(sessions[0]) == [
         Command(4, "echo one", ("one", ""), 4), Command(7, "printf 'a\\nb\\n'", ("a", "b"), 7)]
+    assert session_commands(sessions[1]) == [Command(21, "echo two", ("two",), 22)]
 
 
 def test_an_unmarked_shell_block_without_a_prompt_is_a_breach() -> None:
@@ -91,6 +99,8 @@ def test_a_changed_character_or_a_failed_command_is_a_mismatch() -> None:
 
 
 def test_update_rewrites_only_the_outputs_that_differ_and_keeps_separators() -> None:
-    commands = session_commands(classify(list(fenced_blocks(SAMPLE)))[0][0])
-    rewritten = updated(SAMPLE, commands, [(0, ["two"]), (0, ["a", "b   "])])
-    assert rewritten == SAMPLE.replace("$ echo one\none\n", "$ echo one\ntwo\n")
+    sessions = classify(list(fenced_blocks(SAMPLE)))[0]
+    commands = [command for block in sessions for command in session_commands(block)]
+    rewritten = updated(SAMPLE, commands, [(0, ["two"]), (0, ["a", "b   "]), (0, ["2", "3"])])
+    assert rewritten == SAMPLE.replace("$ echo one\none\n", "$ echo one\ntwo\n").replace(
+        "```text\ntwo\n", "```text\n2\n3\n")
