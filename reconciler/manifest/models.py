@@ -136,6 +136,8 @@ class AudiencePost(SpecModel):
 
 
 class CreatePhaseInput(SpecModel):
+    # At least one: LaunchDarkly's Terraform provider, docs/resources/release_pipeline.md
+    # ("Must contain at least one audience"); the spec states no bound.
     audiences: list[AudiencePost] = Field(
         description=(
             "An ordered list of the audiences for this release phase. "
@@ -192,6 +194,8 @@ class CreateReleasePipelineInput(SpecModel):
             "a change replaces the pipeline (delete, then create)."
         ),
     )
+    # At least one: the same Terraform provider docs ("Must contain at least one phase");
+    # more than MAX_PHASES_PER_PIPELINE is only a warning (the loader), as the UI docs say.
     phases: list[CreatePhaseInput] = Field(
         description=(
             "A logical grouping of one or more environments that share attributes for "
