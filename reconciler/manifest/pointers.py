@@ -28,6 +28,7 @@ _ROOT_REFUSALS = {
 }
 _ITEM_NAME = "name"  # identifies a phase or an audience: ignored values follow it
 _BAD_ESCAPE = re.compile(r"~(?![01])")
+_INDEX = re.compile(r"[0-9]+")  # a JSON pointer's array index (RFC 6901)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def check_pointer(pointer: str, root: type[BaseModel]) -> PointerCheck:
     if "" in tokens:
         return PointerCheck(f"{pointer!r}: an empty field name (a doubled or trailing '/')")
     for token in tokens:
-        if token.isdigit():
+        if _INDEX.fullmatch(token):
             return PointerCheck(f"{pointer!r}: list index {token}: use *; ignored values "
                                 "follow their phase and audience by name")
     return _walk(pointer, tokens, root)
