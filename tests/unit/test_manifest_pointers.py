@@ -20,6 +20,7 @@ ACCEPTED = [
     "/name", "/description", "/tags",
     "/phases/*/configuration", "/phases/*/configuration/anything",
     "/phases/*/configuration/anything/deeper",
+    "/phases/*/configuration/\u0663",  # an Arabic-Indic digit is a name, not an index
     f"{AUDIENCE}/environmentKey", f"{AUDIENCE}/segmentKeys", CONFIGURATION,
     f"{CONFIGURATION}/releaseStrategy", f"{CONFIGURATION}/requireApproval",
     f"{CONFIGURATION}/notifyMemberIds", f"{CONFIGURATION}/notifyTeamKeys", GUARDIAN,
