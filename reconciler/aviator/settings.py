@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reconciler.aviator.client import AviatorClient
 from reconciler.errors import SettingsError
-from reconciler.settings import check_base_uri
+from reconciler.settings import check_base_uri, check_token
 
 DEFAULT_BASE_URL = "https://api.aviator.co"
 SANDBOX_BASE_URL = "http://sandbox"  # never resolved: the sandbox runs in process
@@ -36,9 +36,7 @@ def settings_from_environ(environ: Mapping[str, str]) -> AviatorSettings | None:
     if missing:
         raise SettingsError(f"Aviator is partly configured: {', '.join(missing)} not set "
                             f"(set all of {', '.join(REQUIRED)}, or none)")
-    token = values["AVIATOR_API_TOKEN"]
-    if not token.isprintable() or any(c.isspace() for c in token):
-        raise SettingsError("AVIATOR_API_TOKEN contains whitespace or control characters")
+    token = check_token("AVIATOR_API_TOKEN", values["AVIATOR_API_TOKEN"])
     base_url = environ.get("AVIATOR_BASE_URL", "").strip()
     return AviatorSettings(project=values["AVIATOR_PROJECT"],
                            environment=values["AVIATOR_ENVIRONMENT"], token=token,

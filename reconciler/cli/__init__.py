@@ -6,6 +6,7 @@ collides with 2), 2 changes present (plan with --detailed-exitcode, drift).
 
 import gc
 import importlib
+import logging
 import sys
 
 import click
@@ -36,10 +37,27 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+class NoticeLines(logging.Handler):
+    """The library's notices (a long wait, a corrected setting), one line each on stderr:
+    library code logs them and never prints."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        click.echo(prefix + record.getMessage(), err=True)
+
+
+def _show_notices() -> None:
+    logger = logging.getLogger("reconciler")
+    if not any(isinstance(handler, NoticeLines) for handler in logger.handlers):
+        logger.addHandler(NoticeLines())
+        logger.setLevel(logging.INFO)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Keep LaunchDarkly release pipelines equal to YAML files in git."""
+    _show_notices()
 
 
 def _register() -> None:

@@ -20,7 +20,7 @@ import httpx
 
 from reconciler import USER_AGENT
 from reconciler.errors import ApiError, SettingsError
-from reconciler.settings import check_base_uri
+from reconciler.settings import check_base_uri, check_token
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -55,8 +55,7 @@ def settings_from_environ(environ: Mapping[str, str]) -> GitHubSettings:
         raise SettingsError(
             "GITHUB_TOKEN is not set (in a workflow: env: GITHUB_TOKEN: ${{ github.token }})"
         )
-    if not token.isprintable() or any(c.isspace() for c in token):
-        raise SettingsError("GITHUB_TOKEN contains whitespace or control characters")
+    check_token("GITHUB_TOKEN", token)
     repository = environ.get("GITHUB_REPOSITORY", "").strip()
     if not REPOSITORY.fullmatch(repository):
         raise SettingsError(

@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from reconciler.errors import SettingsError
@@ -133,3 +135,64 @@ def test_sandbox_settings_need_no_token() -> None:
     assert sandbox_settings(None).token == "sandbox"
     assert sandbox_settings(None).concurrency == 8
     assert sandbox_settings(2).concurrency == 2
+
+
+# --- the base URI's path, and where each setting came from ---------------------------
+
+
+@pytest.mark.parametrize("uri", ["https://app.launchdarkly.com/api/v2",
+                                 "https://app.launchdarkly.com/api/v2/"])
+def test_a_trailing_api_v2_is_dropped_with_a_warning(
+        uri: str, caplog: pytest.LogCaptureFixture) -> None:
+    environ = {"LAUNCHDARKLY_ACCESS_TOKEN": CANARY, "LAUNCHDARKLY_BASE_URI": uri}
+    with caplog.at_level(logging.WARNING, logger="reconciler"):
+        settings = resolve_settings(None, None, environ)
+    assert settings.base_uri == "https://app.launchdarkly.com"
+    assert [r.getMessage() for r in caplog.records] == [
+        "LAUNCHDARKLY_BASE_URI ends in /api/v2, which reconciler adds to every route itself: "
+        "using https://app.launchdarkly.com"]
+
+
+@pytest.mark.parametrize("uri", ["https://ld.example.com/api", "https://ld.example.com/api/v2/x",
+                                 "https://ld.example.com/launchdarkly"])
+def test_any_other_path_in_the_base_uri_is_refused(uri: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        resolve_settings(uri, None, {"LAUNCHDARKLY_ACCESS_TOKEN": CANARY})
+    assert str(error.value).startswith("--base-uri must be scheme://host[:port] with no path, "
+                                       "got the path '/")
+
+
+def test_the_settings_that_chose_the_uri_and_the_token_are_remembered() -> None:
+    environ = {"LD_ACCESS_TOKEN": CANARY, "LAUNCHDARKLY_BASE_URI": "https://env.test"}
+    from_env = resolve_settings(None, None, environ)
+    assert (from_env.base_uri_source, from_env.token_source) == (
+        "LAUNCHDARKLY_BASE_URI", "LD_ACCESS_TOKEN")
+    assert resolve_settings("https://flag.test", None, environ).base_uri_source == "--base-uri"
+    assert resolve_settings(None, None, {"LD_ACCESS_TOKEN": CANARY}).base_uri_source == (
+        "the default")
+
+
+def test_the_wait_cap_comes_from_reconciler_max_wait() -> None:
+    environ = {"LAUNCHDARKLY_ACCESS_TOKEN": CANARY}
+    assert resolve_settings(None, None, environ).max_wait_seconds == 60
+    environ["RECONCILER_MAX_WAIT"] = "15"
+    assert resolve_settings(None, None, environ).max_wait_seconds == 15
+    environ["RECONCILER_MAX_WAIT"] = "0.5"
+    with pytest.raises(SettingsError, match=r"from 1 to 3600, got '0\.5'"):
+        resolve_settings(None, None, environ)
+
+
+@pytest.mark.parametrize("uri", ["http://[::1", "https://h:99999", "https://h:abc",
+                                 "https://h:0", "https://a..b", "https://ünï.test",
+                                 "https://h\u202e", "https://u:p@h", "https://h?x=1"])
+def test_unusable_uris_are_settings_errors_not_crashes(uri: str) -> None:
+    with pytest.raises(SettingsError):
+        check_base_uri(uri)
+
+
+def test_a_non_ascii_token_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as error:
+        resolve_settings(None, None, {"LAUNCHDARKLY_ACCESS_TOKEN": f"{CANARY}é"})
+    assert CANARY not in str(error.value)
+    assert str(error.value).startswith("LAUNCHDARKLY_ACCESS_TOKEN contains a character that "
+                                       "cannot be sent in an HTTP header")
