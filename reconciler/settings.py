@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, kw_only=True)
 class LaunchDarklySettings:
     base_uri: str = DEFAULT_BASE_URI
-    # Which setting chose base_uri and the token: named in connection and 401 errors.
-    base_uri_source: str = DEFAULT_SOURCE
+    # Which setting chose base_uri and the token: named in connection and 401 errors
+    # ("" when the settings were built by hand, as in tests).
+    base_uri_source: str = ""
     token: str = field(repr=False)
     token_source: str = TOKEN_VARIABLES[0]
     beta_api_version: str = "beta"  # release-pipeline routes
@@ -162,7 +163,7 @@ def launchdarkly_base_uri(uri: str, source: str) -> str:
     """LaunchDarkly's base URI, scheme://host[:port]: a trailing /api/v2 is dropped with a
     warning (the client adds it, and twice it is a 404 that blames the project); any other
     path is refused. `source` names the setting in messages."""
-    what = "LaunchDarkly base URI" if source == DEFAULT_SOURCE else source
+    what = source if source in (BASE_URI_FLAG, BASE_URI_VARIABLE) else "LaunchDarkly base URI"
     checked = check_base_uri(uri, what)
     path = urlsplit(checked).path
     if path.rstrip("/") == API_PATH:

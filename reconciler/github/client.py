@@ -8,6 +8,7 @@ minute, longer on each retry. A 403 that is none of these is a permission error:
 """
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ import httpx
 
 from reconciler import USER_AGENT
 from reconciler.errors import ApiError, SettingsError
-from reconciler.settings import check_base_uri, check_token
+from reconciler.settings import ANNOUNCE_AFTER_SECONDS, check_base_uri, check_token
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -33,6 +34,8 @@ SERVER_ERROR_WAIT_SECONDS = 2.0
 PAGE_SIZE = 100
 MAX_PAGES = 50  # 5,000 comments or issues: past that, something is wrong
 REASON_LENGTH = 300
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,6 +189,8 @@ class GitHubClient:
                     return response
                 failure = self._error(method, route, response)
                 wait = rate_limit_wait(response, self._clock(), retries)
+                if wait is not None:  # headers lengthen the backoff, never shorten it
+                    wait = max(wait, SERVER_ERROR_WAIT_SECONDS * 2**retries)
                 if wait is None and repeatable and response.status_code in (500, 502, 503, 504):
                     wait = SERVER_ERROR_WAIT_SECONDS * 2**retries
             if wait is None or retries >= MAX_RETRIES:
@@ -193,6 +198,8 @@ class GitHubClient:
             if wait > MAX_WAIT_SECONDS:
                 raise ApiError(method, route, failure.status,
                                f"{failure.reason} (rate limited for {wait:.0f}s more)")
+            if wait > ANNOUNCE_AFTER_SECONDS:
+                log.info("waiting %.0fs: before retrying %s", wait, failure)
             self._sleep(wait)
             retries += 1
 

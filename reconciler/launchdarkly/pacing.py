@@ -1,22 +1,33 @@
-"""Rate limits: how long a refused request waits, and a gate that paces new requests.
+"""Rate limits and waits: how long a refused request waits, a gate that paces new
+requests, and the announcement of long waits.
 
 LaunchDarkly reports its limits in headers (facts 2.6): `X-Ratelimit-{Global,Route,
 Auth-Token}-Remaining`, `X-Ratelimit-Reset` and `X-Ratelimit-Auth-Token-Reset` (epoch ms),
 and `Retry-After` (seconds) for the IP limit. Every header is optional.
+
+Every wait is capped (`LaunchDarklySettings.max_wait_seconds`): LaunchDarkly's windows are
+ten seconds, so a reset an hour away is a skewed clock or a proxy's doing, and a run must
+not hang on it. A retry always backs off exponentially with jitter: headers can lengthen
+a wait, never shorten it (a reset in the past or `Retry-After: 0` would otherwise spend
+every retry in a second).
 """
 
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 
 import httpx
 
-# A reset far in the future is more likely clock skew than a real window (LaunchDarkly's
-# windows are ten seconds): never wait longer than this at once.
-MAX_WAIT_SECONDS = 60.0
+from reconciler.settings import ANNOUNCE_AFTER_SECONDS
+
 # Spread the workers that wake at the same reset (terraform-provider-launchdarkly#35).
 RETRY_JITTER_SECONDS = 0.25
 PACING_JITTER_SECONDS = 0.05
+# Exponential backoff: retry n waits between half and all of min(base * 2**n, cap).
+BACKOFF_BASE_SECONDS = 0.25  # 5xx and transport errors
+RATE_LIMITED_BACKOFF_BASE_SECONDS = 1.0  # 429: the window is seconds long, not less
+BACKOFF_CAP_SECONDS = 8.0
 
 RESET = "X-Ratelimit-Reset"
 TOKEN_RESET = "X-Ratelimit-Auth-Token-Reset"
@@ -26,6 +37,8 @@ LIMITS = (
     ("X-Ratelimit-Route-Remaining", RESET),
     ("X-Ratelimit-Auth-Token-Remaining", TOKEN_RESET),
 )
+
+log = logging.getLogger(__name__)
 
 
 def _epoch_seconds(value: str | None) -> float | None:
@@ -44,13 +57,13 @@ def _retry_after(value: str | None, now: float) -> float | None:
         pass
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
 def header_wait(headers: httpx.Headers, now: float) -> float | None:
-    """Seconds a refused request's headers ask to wait (a reset in the past means 0);
-    None when they say nothing. With several limits, the latest reset wins."""
+    """Seconds a refused request's headers ask to wait (a reset in the past means 0), not
+    capped; None when they say nothing. With several limits, the latest reset wins."""
     waits = [
         max(0.0, reset - now)
         for reset in (_epoch_seconds(headers.get(RESET)), _epoch_seconds(headers.get(TOKEN_RESET)))
@@ -59,7 +72,29 @@ def header_wait(headers: httpx.Headers, now: float) -> float | None:
     retry_after = _retry_after(headers.get("Retry-After"), now)
     if retry_after is not None:
         waits.append(retry_after)
-    return min(max(waits), MAX_WAIT_SECONDS) if waits else None
+    return max(waits) if waits else None
+
+
+def backoff_seconds(retries: int, base: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter before retry `retries + 1`: at least half the
+    ceiling, which is the floor no header can lower."""
+    ceiling = min(BACKOFF_CAP_SECONDS, base * 2**retries)
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Announcer:
+    """Logs a wait longer than ANNOUNCE_AFTER_SECONDS, once for all the workers that wait
+    for the same moment (eight workers behind one rate limit make one line, not eight)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._until = 0.0  # the end of the latest announced wait
+
+    def __call__(self, seconds: float, reason: str) -> None:
+        end = self._clock() + seconds
+        if seconds > ANNOUNCE_AFTER_SECONDS and end > self._until + ANNOUNCE_AFTER_SECONDS:
+            self._until = end
+            log.info("waiting %.0fs: %s", seconds, reason)
 
 
 class RateLimitGate:
@@ -68,7 +103,9 @@ class RateLimitGate:
     State: until `until` (epoch seconds), at most `allowance` more requests may start.
     Each response updates it with `remaining - (other requests in flight)`, because those
     may still be counted against the same window; that keeps a run under the limit
-    instead of bouncing off 429s.
+    instead of bouncing off 429s. A window that ends further away than the cap holds new
+    requests for the cap once; after that, such windows are ignored (a 429 still backs
+    off), so that a run goes on rather than waiting the cap before every request.
     """
 
     def __init__(
@@ -76,12 +113,18 @@ class RateLimitGate:
         sleep: Callable[[float], Awaitable[None]],
         clock: Callable[[], float],
         rng: random.Random,
+        *,
+        cap: float,
+        announce: Announcer,
     ) -> None:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
+        self._cap = cap
+        self._announce = announce
         self._allowance = 0
         self._until = 0.0  # in the past: no known budget, requests go
+        self._far_window_held = False
         self.in_flight = 0
 
     async def enter(self) -> None:
@@ -91,9 +134,9 @@ class RateLimitGate:
                 self._allowance -= 1
                 break
             until = self._until
-            await self._sleep(
-                until - self._clock() + self._rng.uniform(0, PACING_JITTER_SECONDS)
-            )
+            wait = min(until - self._clock(), self._cap)
+            self._announce(wait, "the rate limit's budget is spent until its window resets")
+            await self._sleep(wait + self._rng.uniform(0, PACING_JITTER_SECONDS))
             if self._until == until:
                 self._until = 0.0  # that window is over, whatever the clock says
                 break
@@ -115,9 +158,15 @@ class RateLimitGate:
         self.limit(0, when)
 
     def limit(self, allowance: int, until: float) -> None:
-        if until <= self._clock():
+        now = self._clock()
+        if until <= now:
             return  # a past window: its budget no longer applies
-        if self._until <= self._clock() or allowance < self._allowance:
+        if until - now > self._cap:
+            if self._far_window_held:
+                return
+            self._far_window_held = True
+            until = now + self._cap
+        if self._until <= now or allowance < self._allowance:
             self._allowance, self._until = allowance, until
         elif allowance == self._allowance:
             self._until = max(self._until, until)

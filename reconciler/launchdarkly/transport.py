@@ -7,17 +7,25 @@ Everything route-specific (which status means what for which endpoint) lives in
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from reconciler import USER_AGENT
 from reconciler.errors import ApiError
-from reconciler.launchdarkly.pacing import RETRY_JITTER_SECONDS, RateLimitGate, header_wait
-from reconciler.settings import LaunchDarklySettings, check_base_uri
+from reconciler.launchdarkly.faults import CONNECT_RETRIES, connect_failure, source_hint
+from reconciler.launchdarkly.pacing import (
+    BACKOFF_BASE_SECONDS,
+    RATE_LIMITED_BACKOFF_BASE_SECONDS,
+    RETRY_JITTER_SECONDS,
+    Announcer,
+    RateLimitGate,
+    backoff_seconds,
+    header_wait,
+)
+from reconciler.settings import MAX_WAIT_VARIABLE, LaunchDarklySettings, launchdarkly_base_uri
 
-BACKOFF_BASE_SECONDS = 0.25
-BACKOFF_CAP_SECONDS = 8.0
 TOKEN_HINT = "check the access token and its role"
 MIN_SECRET_LENGTH = 8
 
@@ -31,6 +39,18 @@ class AmbiguousFailure(Exception):
     def __init__(self, error: ApiError) -> None:
         self.error = error
         super().__init__(str(error))
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failed attempt: its error, how many retries its kind gets, whether the request
+    may have been applied, and the wait the server asked for (uncapped)."""
+
+    error: ApiError
+    retries: int
+    may_have_landed: bool
+    wait: float | None = None
+    backoff_base: float = BACKOFF_BASE_SECONDS
 
 
 def _retryable(status: int) -> bool:
@@ -49,17 +69,21 @@ class Requester:
         rng: random.Random,
         clock: Callable[[], float],
     ) -> None:
-        if transport is None:
-            check_base_uri(settings.base_uri)  # also when settings were built by hand
+        base_uri = settings.base_uri.rstrip("/")
+        if transport is None:  # also checked when settings were built by hand
+            base_uri = launchdarkly_base_uri(base_uri, settings.base_uri_source)
         self._settings = settings
+        self._where = httpx.URL(base_uri).netloc.decode("ascii")  # host[:port], for messages
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._gate = RateLimitGate(sleep, clock, rng)
+        self._announce = Announcer(clock)
+        self._gate = RateLimitGate(sleep, clock, rng, cap=settings.max_wait_seconds,
+                                   announce=self._announce)
         # TLS verification is httpx's default and is never turned off.
         self._client = httpx.AsyncClient(
-            base_url=settings.base_uri.rstrip("/"),
+            base_url=base_uri,
             transport=transport,
             timeout=httpx.Timeout(settings.timeout_seconds),
             limits=httpx.Limits(
@@ -102,35 +126,73 @@ class Requester:
             else self._settings.api_version
         }
         retries = 0
+        waited_past_cap = False
         while True:
             try:
                 response = await self._attempt(method, path, headers, params, json)
             except httpx.TransportError as error:
-                detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-                failure = ApiError(method, path, None, self.redact(f"request failed: {detail}"))
-                wait = None
+                failure = self._transport_failure(method, path, error)
             else:
                 if not _retryable(response.status_code):
                     return response
-                failure = self.error(method, path, response, beta=beta)
-                wait = header_wait(response.headers, self._clock())
-                if response.status_code == 429 and wait is not None:
-                    self._gate.hold_until(self._clock() + wait)
-            if not idempotent and failure.status != 429:
-                raise AmbiguousFailure(failure)
-            if retries >= self._settings.max_retries:
-                raise gave_up(failure, retries)
-            await self.backoff(retries, wait)
+                failure = self._answer_failure(method, path, response, beta=beta)
+            if failure.may_have_landed and not idempotent:
+                raise AmbiguousFailure(failure.error)
+            if failure.wait is not None and failure.wait > self._settings.max_wait_seconds:
+                if waited_past_cap:  # the cap was waited once already: no hour-long hang
+                    raise self._past_cap(failure, retries)
+                waited_past_cap = True
+            if retries >= failure.retries:
+                raise gave_up(failure.error, retries)
+            await self.backoff(retries, failure.wait, base=failure.backoff_base,
+                               why=str(failure.error))
             retries += 1
 
-    async def backoff(self, retries: int, wait: float | None = None) -> None:
-        """Sleep before retry number `retries + 1`: what the server asked for plus a little
-        jitter, else exponential backoff with jitter."""
+    def _answer_failure(self, method: str, path: str, response: httpx.Response, *,
+                        beta: bool) -> "_Failure":
+        error = self.error(method, path, response, beta=beta)
+        wait = header_wait(response.headers, self._clock())
+        if response.status_code != 429:  # a 5xx: the change may have been applied
+            return _Failure(error, self._settings.max_retries, True, wait)
+        if wait is not None:  # the other workers wait too
+            self._gate.hold_until(self._clock() + min(wait, self._settings.max_wait_seconds))
+        return _Failure(error, self._settings.max_retries, False, wait,
+                        RATE_LIMITED_BACKOFF_BASE_SECONDS)
+
+    def _transport_failure(self, method: str, path: str,
+                           error: httpx.TransportError) -> "_Failure":
+        """A failure to connect names the host and its setting, and gets a short budget
+        (none for TLS); other transport errors may have reached the server."""
+        connect = connect_failure(error, self._where)
+        if connect is None:
+            detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            return _Failure(ApiError(method, path, None, self.redact(f"request failed: {detail}")),
+                            self._settings.max_retries, True)
+        reason = connect.reason + source_hint(self._settings.base_uri_source)
+        budget = min(CONNECT_RETRIES, self._settings.max_retries) if connect.retryable else 0
+        return _Failure(ApiError(method, path, None, self.redact(reason)), budget, False)
+
+    def _past_cap(self, failure: "_Failure", retries: int) -> ApiError:
+        error, cap = failure.error, self._settings.max_wait_seconds
+        return gave_up(ApiError(
+            error.method, error.route, error.status,
+            f"{error.reason}; the server asks to wait {failure.wait:.0f}s, more than the "
+            f"{cap:.0f}s cap ({MAX_WAIT_VARIABLE}): try again later", error.code,
+        ), retries)
+
+    async def backoff(self, retries: int, wait: float | None = None, *,
+                      base: float = BACKOFF_BASE_SECONDS, why: str = "") -> None:
+        """Sleep before retry number `retries + 1`: exponential backoff with jitter, or
+        longer when the server asked for longer (`wait`), never more than the cap."""
+        seconds = backoff_seconds(retries, base, self._rng)
         if wait is not None:
-            await self._sleep(wait + self._rng.uniform(0, RETRY_JITTER_SECONDS))
-            return
-        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retries)
-        await self._sleep(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
+            seconds = max(seconds, wait + self._rng.uniform(0, RETRY_JITTER_SECONDS))
+        cap = self._settings.max_wait_seconds
+        if seconds > cap:
+            why += f"; asked to wait {seconds:.0f}s, capped at {cap:.0f}s ({MAX_WAIT_VARIABLE})"
+            seconds = cap
+        self._announce(seconds, f"before retrying {why}" if why else "before retrying")
+        await self._sleep(seconds)
 
     async def _attempt(
         self,

@@ -4,7 +4,8 @@
   `drift --github-issue` use), in memory;
 - `/api/releases/...` (Aviator) forwarded to `--upstream`, the sandbox, which emulates it;
 - `/echo/...`: a careless server that answers 400 and echoes the Authorization header in
-  its error message, to prove the CLI's messages never repeat a token.
+  its error message, to prove the CLI's messages never repeat a token; `/api/v2/...`
+  (LaunchDarkly's routes, whose base URI takes no path) answers the same way.
 
 Every request is appended to `--log` as a JSON line: method, path, the sha256 of its
 Authorization header (never the header itself) and its body. `--certfile`/`--keyfile`
@@ -99,6 +100,7 @@ def create_app(log: Path, upstream: str | None) -> Starlette:
         Route("/api/releases/{rest:path}", forward,
               methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/v2/{rest:path}", echo, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Recording, log=log)])
 

@@ -2,8 +2,9 @@
 jumps the clock instead of waiting."""
 
 import asyncio
+import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 
 from reconciler.errors import ApiError
 from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.launchdarkly.pacing import RateLimitGate
+from reconciler.launchdarkly.pacing import Announcer, RateLimitGate
 from reconciler.settings import LaunchDarklySettings
 
 CANARY = "api-canary-8e2f4c6d-token"
@@ -88,13 +89,14 @@ def test_429_waits_until_a_future_reset() -> None:
     assert 5 <= wait <= 5.25  # the reset plus at most the retry jitter
 
 
-def test_429_with_a_reset_in_the_past_retries_now() -> None:
+def test_429_with_a_reset_in_the_past_still_backs_off() -> None:
+    # A client clock ahead of LaunchDarkly's sees every reset in the past.
     fake = FakeTime()
     handler = sequence(rate_limited(X_Ratelimit_Reset=fake.epoch_ms(-30)),
                        httpx.Response(200, json=EMPTY))
     run(fake, handler, lambda c: c.list_pipelines("web"))
     (wait,) = fake.sleeps
-    assert 0 <= wait <= 0.25
+    assert 0.5 <= wait <= 1.0  # the 429 backoff's first step: half to all of 1 s
 
 
 def test_429_waits_for_the_later_of_the_global_and_token_resets() -> None:
@@ -150,12 +152,12 @@ def test_exhausted_retries_name_method_and_route_but_never_the_token() -> None:
 
 def test_exhausted_transport_errors_are_an_api_error_without_status() -> None:
     fake = FakeTime()
-    handler = sequence(*[httpx.ConnectError("connection refused")] * 3)
+    handler = sequence(*[httpx.ReadError("connection reset by peer")] * 3)
     with pytest.raises(ApiError) as raised:
-        run(fake, handler, lambda c: c.delete_pipeline("web", "old"), max_retries=2)
+        run(fake, handler, lambda c: c.get_project("web"), max_retries=2)
     assert raised.value.status is None
     assert str(raised.value) == (
-        f"DELETE {PIPELINES}/old: request failed: ConnectError: connection refused "
+        "GET /api/v2/projects/web: request failed: ReadError: connection reset by peer "
         "(gave up after 2 retries)"
     )
 
@@ -220,7 +222,8 @@ def test_429_holds_back_the_other_workers_too() -> None:
 
 def test_gate_spends_the_allowance_left_after_requests_in_flight() -> None:
     fake = FakeTime()
-    gate = RateLimitGate(fake.sleep, fake.clock, random.Random(0))
+    gate = RateLimitGate(fake.sleep, fake.clock, random.Random(0), cap=60,
+                         announce=Announcer(fake.clock))
 
     async def scenario() -> None:
         for _ in range(3):
@@ -264,3 +267,194 @@ def test_paced_run_stays_under_the_limit() -> None:
     run(fake, handler, many, concurrency=8)
     assert statuses.count(200) == 400
     assert statuses.count(429) / len(statuses) < 0.05
+
+
+# --- every wait is capped --------------------------------------------------------------
+
+HOUR = 3600.0
+
+
+@pytest.fixture
+def announced() -> Iterator[list[str]]:
+    """The waits the client announced (the CLI prints them on stderr)."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("reconciler")
+    handler, level = Collect(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_remaining_zero_with_a_reset_an_hour_away_waits_the_cap_once(
+        announced: list[str]) -> None:
+    fake = FakeTime()
+    reset = fake.epoch_ms(HOUR)
+    sent_at: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(fake.now)
+        return httpx.Response(200, json={"key": "web"}, headers={
+            "X-Ratelimit-Route-Remaining": "0", "X-Ratelimit-Reset": reset})
+
+    async def four(client: LaunchDarklyClient) -> None:
+        for _ in range(4):
+            await client.get_project("web")
+
+    run(fake, handler, four)
+    (wait,) = fake.sleeps  # one hold, then the run goes on
+    assert 60 <= wait <= 60.05
+    assert len(sent_at) == 4 and sent_at[-1] - START < 61
+    assert announced == ["waiting 60s: the rate limit's budget is spent until its window resets"]
+
+
+def test_a_reset_an_hour_away_on_a_429_waits_the_cap_then_fails_in_one_line() -> None:
+    fake = FakeTime()
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(fake.now)
+        return rate_limited(X_Ratelimit_Reset=str(int((START + HOUR) * 1000)))
+
+    with pytest.raises(ApiError) as raised:
+        run(fake, handler, lambda c: c.get_project("web"))
+    assert len(calls) == 2
+    assert fake.sleeps == [60.0]
+    message = str(raised.value)
+    assert message.startswith("GET /api/v2/projects/web: 429 You've exceeded the API rate limit.")
+    assert "the server asks to wait 3540s, more than the 60s cap (RECONCILER_MAX_WAIT)" in message
+    assert message.endswith("(gave up after 1 retries)")
+
+
+def test_a_far_reset_then_success_waits_only_the_cap() -> None:
+    fake = FakeTime()
+    handler = sequence(rate_limited(Retry_After=str(int(HOUR))), httpx.Response(200, json=EMPTY))
+    assert run(fake, handler, lambda c: c.list_pipelines("web")) == []
+    assert fake.sleeps == [60.0]
+
+
+def test_the_cap_is_a_setting_and_bounds_backoff_and_headers_alike() -> None:
+    fake = FakeTime()
+    answers = [httpx.Response(503)] * 7 + [rate_limited(Retry_After="30"),
+                                           httpx.Response(200, json={"key": "web"})]
+    run(fake, sequence(*answers), lambda c: c.get_project("web"), max_wait_seconds=2)
+    assert len(fake.sleeps) == 8
+    assert max(fake.sleeps) == 2.0
+    # 5xx backoff ceilings 0.25, 0.5, 1, 2 then capped at 2 s; the 30 s ask is capped too.
+    assert fake.sleeps[4:] == [2.0, 2.0, 2.0, 2.0]
+
+
+def test_long_waits_are_announced_once_for_all_workers(announced: list[str]) -> None:
+    fake = FakeTime()
+    refused: set[str] = set()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)
+        if request.url.path not in refused:
+            refused.add(request.url.path)
+            return rate_limited(Retry_After="20")
+        return httpx.Response(200, json={"key": "web"})
+
+    async def eight(client: LaunchDarklyClient) -> None:
+        await asyncio.gather(*(client.get_project(f"p{i}") for i in range(8)))
+
+    run(fake, handler, eight)
+    assert len(announced) == 1, announced
+    assert announced[0].startswith("waiting 20s: before retrying GET /api/v2/projects/p")
+    assert "429 You've exceeded the API rate limit." in announced[0]
+
+
+def test_short_waits_are_not_announced(announced: list[str]) -> None:
+    fake = FakeTime()
+    handler = sequence(httpx.Response(503), rate_limited(Retry_After="2"),
+                       httpx.Response(200, json={"key": "web"}))
+    run(fake, handler, lambda c: c.get_project("web"))
+    assert len(fake.sleeps) == 2
+    assert announced == []
+
+
+# --- always back off -------------------------------------------------------------------
+
+# The 429 backoff's ceilings for retries 1 to 8 (base 1 s, doubling, at most 8 s); each
+# wait is between half the ceiling and all of it.
+CEILINGS_429 = [1, 2, 4, 8, 8, 8, 8, 8]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Retry-After": "0"},
+    {"X-Ratelimit-Reset": "past"},
+    {"X-Ratelimit-Reset": "past", "X-Ratelimit-Auth-Token-Reset": "past", "Retry-After": "0"},
+    {},
+])
+def test_a_429_storm_backs_off_whatever_the_headers_say(headers: dict[str, str]) -> None:
+    fake = FakeTime()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # Re-stamped on each answer: the reset stays a second behind the client's clock.
+        stamped = {k: fake.epoch_ms(-1) if v == "past" else v for k, v in headers.items()}
+        return httpx.Response(429, headers=stamped, json={"code": "rate_limited",
+                                                          "message": "slow down"})
+
+    with pytest.raises(ApiError, match=r"429 slow down \(rate_limited\) \(gave up after 8"):
+        run(fake, handler, lambda c: c.get_project("web"))
+    assert len(fake.sleeps) == 8
+    for wait, ceiling in zip(fake.sleeps, CEILINGS_429, strict=True):
+        assert ceiling / 2 <= wait <= ceiling
+    assert sum(fake.sleeps) >= 23.5  # more than two of LaunchDarkly's 10 s windows
+
+
+def test_headers_lengthen_a_wait_but_never_shorten_it_below_the_floor() -> None:
+    fake = FakeTime()
+    handler = sequence(rate_limited(Retry_After="5"), rate_limited(Retry_After="1"),
+                       rate_limited(Retry_After="1"), rate_limited(Retry_After="0.1"),
+                       httpx.Response(200, json={"key": "web"}))
+    run(fake, handler, lambda c: c.get_project("web"))
+    first, second, third, fourth = fake.sleeps
+    assert 5 <= first <= 5.25  # the header is longer than the backoff: it wins
+    assert 1 <= second <= 2  # retry 2's backoff is 1-2 s, the header 1-1.25 s
+    assert 2 <= third <= 4  # the floor: half of retry 3's 4 s ceiling
+    assert 4 <= fourth <= 8
+
+
+# --- failing to connect ----------------------------------------------------------------
+
+
+def refused(message: str = "All connection attempts failed") -> httpx.ConnectError:
+    """A ConnectError as httpx raises it for a refused connection (the cause chained)."""
+    try:
+        raise ConnectionRefusedError(111, "Connect call failed")
+    except ConnectionRefusedError as cause:
+        error = httpx.ConnectError(message)
+        error.__cause__ = cause
+        return error
+
+
+def test_a_refused_connection_gets_a_short_retry_and_names_host_and_setting() -> None:
+    fake = FakeTime()
+    handler = sequence(*[refused()] * 9)
+    with pytest.raises(ApiError) as raised:
+        run(fake, handler, lambda c: c.get_project("web"), base_uri_source="--base-uri")
+    assert len(fake.sleeps) == 3  # four attempts, not nine
+    assert sum(fake.sleeps) <= 1.75
+    assert str(raised.value) == (
+        "GET /api/v2/projects/web: ld.test refused the connection; the address comes from "
+        "--base-uri (gave up after 3 retries)")
+
+
+def test_a_post_that_could_not_connect_is_retried_without_a_re_read() -> None:
+    fake = FakeTime()
+    seen: list[str] = []
+    answers = sequence(refused(), httpx.Response(201, json={"key": "k"}))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return answers(request)
+
+    run(fake, handler, lambda c: c.create_pipeline("web", {"key": "k", "name": "K", "phases": []}))
+    assert seen == ["POST", "POST"]  # the first never reached the server: no GET needed
