@@ -8,7 +8,7 @@ import click
 from reconciler.cli import cli
 from reconciler.sandbox import create_app, load_fixture, seed_state
 from reconciler.sandbox.server import serve as serve_app
-from reconciler.settings import is_loopback
+from reconciler.settings import check_token, is_loopback
 
 STATE_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -46,20 +46,25 @@ def sandbox() -> None:
 @click.option("--legacy-by-default", is_flag=True,
               help="A create that omits isLegacy makes a legacy pipeline (LaunchDarkly does "
                    "not document its default; without this flag it is false).")
+@click.option("--token", default=None, metavar="TOKEN",
+              help="Answer 401 to any other LaunchDarkly access token, as LaunchDarkly does "
+                   "[default: accept any token].")
 def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
           fault_rate: float, seed: int | None, request_log: Path | None,
           slow_mutations_ms: int, slow_mutations: int | None,
           inconsistent_listings: str | None, inconsistent_listings_count: int | None,
-          legacy_by_default: bool) -> None:
+          legacy_by_default: bool, token: str | None) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
-    if not is_loopback(host):
+    if token is not None:
+        check_token("--token", token)
+    if not is_loopback(host) and token is None:
         click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
     app = create_app(state_path, latency_ms=latency_ms, rate_limit=rate_limit,
                      fault_rate=fault_rate, seed=seed, request_log=request_log,
                      slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations,
                      inconsistent_listings=inconsistent_listings,
                      inconsistent_listings_count=inconsistent_listings_count,
-                     legacy_by_default=legacy_by_default)
+                     legacy_by_default=legacy_by_default, token=token)
 
     def announce(line: str) -> None:
         click.echo(line)

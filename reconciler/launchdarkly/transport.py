@@ -232,7 +232,8 @@ class Requester:
                 message = f"{message} ({code})"
         text = reason or message
         if response.status_code == 401:
-            text = f"{text}; {TOKEN_HINT}"
+            text = (f"{text}: LaunchDarkly refused the access token from "
+                    f"{self._settings.token_source}; {TOKEN_HINT}")
         elif response.status_code == 403:
             text = f"{text}; {TOKEN_HINT}"
             if beta:

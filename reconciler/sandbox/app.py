@@ -39,9 +39,10 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
                fault_rate: float = 0.0, seed: int | None = None,
                request_log: Path | None = None, slow_mutations_ms: int = 0,
                slow_mutations: int | None = None, inconsistent_listings: str | None = None,
-               inconsistent_listings_count: int | None = None, legacy_by_default: bool = False
-               ) -> Starlette:
-    """The sandbox over the state file `state_path` (created on the first change).
+               inconsistent_listings_count: int | None = None, legacy_by_default: bool = False,
+               token: str | None = None) -> Starlette:
+    """The sandbox over the state file `state_path` (created on the first change). With
+    `token`, LaunchDarkly's routes answer 401 to any other Authorization header.
 
     The state is loaded here, not at startup, because httpx's ASGI transport runs no
     lifespan events. `app.state.request_log` lists a RequestRecord per request.
@@ -76,6 +77,7 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _http_error}
     )
     app.state.store = store
+    app.state.access_token = token
     app.state.request_log = records
     return app
 

@@ -1,7 +1,9 @@
 """LaunchDarkly's endpoints: the six release-pipeline operations (beta: they need
 `LD-API-Version: beta`), project GET and PATCH, and the environment and segment listings
-that `validate --online` reads. Every route needs an `Authorization` header (any token)."""
+that `validate --online` reads. Every route needs an `Authorization` header: the token the
+sandbox was given (`serve --token`), else any."""
 
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
@@ -24,7 +26,10 @@ PIPELINE = PIPELINES + "/{pipelineKey}"
 
 
 def _authorize(request: Request, *, beta: bool) -> None:
-    if not request.headers.get("authorization", "").strip():
+    given = request.headers.get("authorization", "").strip()
+    expected: str | None = request.app.state.access_token  # None: any token (no --token)
+    if not given or (expected is not None
+                     and not hmac.compare_digest(given.encode(), expected.encode())):
         raise ApiProblem(401, "unauthorized", "Invalid access token")
     # LaunchDarkly honours the first LD-API-Version value when several are sent.
     if beta and request.headers.get("ld-api-version") != "beta":
