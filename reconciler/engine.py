@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import ApiError, SettingsError
+from reconciler.errors import ApiError, SettingsError, Unreachable
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
 from reconciler.manifest.yamlfile import shown
@@ -78,11 +78,12 @@ async def plan_one(client: LaunchDarklyClient, project: DesiredProject,
                    options: PlanOptions) -> ProjectPlan:
     """The project's plan, or an unread one when its live state cannot be read (404, 403,
     5xx after retries, an inconsistent listing): one bad project never hides the others.
-    A refused token (401) is every project's problem, so it still ends the run."""
+    A refused token (401) or an unreachable host is every project's problem, so it still
+    ends the run."""
     try:
         return await _plan_readable(client, project, options)
     except ApiError as error:
-        if error.status == 401:
+        if error.status == 401 or isinstance(error, Unreachable):
             raise
         failure = ReadFailure(folder=_folder(project), reason=str(error))
         return unread_project(project.key, len(project.pipelines), failure)

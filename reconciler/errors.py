@@ -35,6 +35,11 @@ class ApiError(ReconcilerError):
         super().__init__(f"{method} {route}: {shown}{reason}")
 
 
+class Unreachable(ApiError):
+    """The service could not be reached at all (connection refused, DNS, TLS): every
+    request's problem, not one route's, so it ends the run."""
+
+
 class StalePlan(ReconcilerError):
     """A saved plan no longer matches live state."""
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from reconciler import USER_AGENT
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, Unreachable
 from reconciler.launchdarkly.faults import CONNECT_RETRIES, connect_failure, source_hint
 from reconciler.launchdarkly.pacing import (
     BACKOFF_BASE_SECONDS,
@@ -143,7 +143,7 @@ class Requester:
                     raise self._past_cap(failure, retries)
                 waited_past_cap = True
             if retries >= failure.retries:
-                raise gave_up(failure.error, retries)
+                raise gave_up(failure.error, retries) if retries else failure.error
             await self.backoff(retries, failure.wait, base=failure.backoff_base,
                                why=str(failure.error))
             retries += 1
@@ -170,7 +170,7 @@ class Requester:
                             self._settings.max_retries, True)
         reason = connect.reason + source_hint(self._settings.base_uri_source)
         budget = min(CONNECT_RETRIES, self._settings.max_retries) if connect.retryable else 0
-        return _Failure(ApiError(method, path, None, self.redact(reason)), budget, False)
+        return _Failure(Unreachable(method, path, None, self.redact(reason)), budget, False)
 
     def _past_cap(self, failure: "_Failure", retries: int) -> ApiError:
         error, cap = failure.error, self._settings.max_wait_seconds
@@ -245,7 +245,7 @@ class Requester:
 
 
 def gave_up(failure: ApiError, retries: int) -> ApiError:
-    return ApiError(
+    return type(failure)(
         failure.method,
         failure.route,
         failure.status,

@@ -127,6 +127,20 @@ def test_the_cli_says_which_setting_chose_an_unreachable_host(cli: Cli, closed_p
         f"comes from {setting} (gave up after 3 retries)\n")
 
 
+def test_an_unreachable_host_ends_the_run_once_not_per_project(cli: Cli,
+                                                               closed_port: int) -> None:
+    for key in ("api", "mobile"):
+        (cli.pipelines_dir / key).mkdir()
+        dump_yaml(pipeline("main"), cli.pipelines_dir / key / "main.yaml")
+    result = cli.run("plan", env={"LAUNCHDARKLY_BASE_URI": f"http://127.0.0.1:{closed_port}"})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: GET /api/v2/projects/")
+    assert line.endswith(f": 127.0.0.1:{closed_port} refused the connection; the address comes "
+                         "from LAUNCHDARKLY_BASE_URI (gave up after 3 retries)")
+
+
 def test_a_failed_dns_lookup_names_the_default_host(monkeypatch: pytest.MonkeyPatch) -> None:
     looked_up: list[str] = []
 
@@ -160,7 +174,7 @@ def test_a_certificate_that_does_not_verify_is_not_retried(recorder, certificate
     assert str(raised.value) == (
         f"GET {ROUTE}: cannot verify the TLS certificate of {where} (self-signed certificate); "
         "if the host is right, point SSL_CERT_FILE at a CA bundle that holds its issuer; "
-        "the address comes from LAUNCHDARKLY_BASE_URI (gave up after 0 retries)")
+        "the address comes from LAUNCHDARKLY_BASE_URI")
 
 
 def test_the_certificate_message_says_what_fixes_it(cli: Cli, recorder, certificate) -> None:
@@ -174,7 +188,7 @@ def test_the_certificate_message_says_what_fixes_it(cli: Cli, recorder, certific
     # Doing what it says gets past TLS: the fake server answers (a 400: it is no LaunchDarkly).
     trusted = cli.run("plan", env={"LAUNCHDARKLY_BASE_URI": server.url,
                                    "SSL_CERT_FILE": str(certificate[0])})
-    assert ": 400 rejected credentials: *** (invalid_request)" in trusted.stderr
+    assert ": 400 rejected credentials: *** (invalid_request)" in trusted.stdout + trusted.stderr
     assert [r["path"] for r in server.requests()] == [ROUTE]
 
 
