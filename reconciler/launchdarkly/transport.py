@@ -149,7 +149,7 @@ class Requester:
             retries += 1
 
     def _answer_failure(self, method: str, path: str, response: httpx.Response, *,
-                        beta: bool) -> "_Failure":
+                        beta: bool) -> _Failure:
         error = self.error(method, path, response, beta=beta)
         wait = header_wait(response.headers, self._clock())
         if response.status_code != 429:  # a 5xx: the change may have been applied
@@ -160,7 +160,7 @@ class Requester:
                         RATE_LIMITED_BACKOFF_BASE_SECONDS)
 
     def _transport_failure(self, method: str, path: str,
-                           error: httpx.TransportError) -> "_Failure":
+                           error: httpx.TransportError) -> _Failure:
         """A failure to connect names the host and its setting, and gets a short budget
         (none for TLS); other transport errors may have reached the server."""
         connect = connect_failure(error, self._where)
@@ -172,7 +172,7 @@ class Requester:
         budget = min(CONNECT_RETRIES, self._settings.max_retries) if connect.retryable else 0
         return _Failure(Unreachable(method, path, None, self.redact(reason)), budget, False)
 
-    def _past_cap(self, failure: "_Failure", retries: int) -> ApiError:
+    def _past_cap(self, failure: _Failure, retries: int) -> ApiError:
         error, cap = failure.error, self._settings.max_wait_seconds
         return gave_up(ApiError(
             error.method, error.route, error.status,
