@@ -9,6 +9,11 @@ the details of a failure stay in apply's own output.
 Best effort: each problem is one `warning:` line on stderr and apply's exit code never
 changes. What could not be reported at the start is tried again at the end, so an Aviator
 blip still leaves the outcome recorded.
+
+A sharded apply (`--shard`, `--project`) is one part of the commit's deployment, and every
+part reports to the same environment and version. So that a failed part is never masked
+by a part that starts or succeeds later, a part first reads the version's deployment and
+leaves a `failure` as it is; only a failure is always written.
 """
 
 import asyncio
@@ -24,9 +29,11 @@ from reconciler.aviator.client import AviatorClient, DeploymentStatus
 from reconciler.aviator.release import Commit, current_commit
 from reconciler.aviator.settings import AviatorSettings, open_client, settings_from_environ
 from reconciler.errors import ReconcilerError, SettingsError
+from reconciler.scope import WHOLE, Scope
 
 Echo = Callable[[str], None]
 Finished = Callable[[ApplyReport], None]
+RECENT = 20  # deployments read to find this version's: parts of one apply run together
 
 
 def _stderr(line: str) -> None:
@@ -38,13 +45,14 @@ class ApplyDeployment:
 
     def __init__(self, settings: AviatorSettings, commit: Commit,
                  connect: Callable[[], AviatorClient], *, trigger: bool,
-                 echo: Echo = _stderr) -> None:
+                 echo: Echo = _stderr, scope: Scope = WHOLE) -> None:
         self.settings = settings
         self.commit = commit
         self.version = commit.version
         self._connect = connect
         self._trigger = trigger
         self._echo = echo
+        self._scope = scope
         self._release_ready = False
 
     def start(self) -> None:
@@ -60,11 +68,33 @@ class ApplyDeployment:
         except ReconcilerError as error:
             self._echo(f"warning: Aviator: could not {action} (apply is not affected): {error}")
 
+    async def _current_status(self, client: AviatorClient) -> str | None:
+        """The status of this version's deployment to the environment, if it has one."""
+        recent = await client.recent_deployments(self.settings.project,
+                                                 self.settings.environment, RECENT)
+        return next((d.status for d in recent if d.release_candidate_version == self.version),
+                    None)
+
+    async def _keeps_failure(self, client: AviatorClient) -> bool:
+        """For one part of a sharded apply: whether another part already failed."""
+        if self._scope.whole or await self._current_status(client) != DeploymentStatus.FAILURE:
+            return False
+        self._echo(f"aviator: {self.settings.environment}: {self.version} stays failure: "
+                   f"another part of this apply failed ({self._scope.label} does not mask it)")
+        return True
+
     async def _start(self) -> None:
         async with self._connect() as client:
             await self._ensure_release(client)
             project, environment = self.settings.project, self.settings.environment
-            if self._trigger:
+            if await self._keeps_failure(client):
+                return
+            if self._trigger and not self._scope.whole and await self._current_status(client):
+                # Another part created the deployment (and ran its workflow) already.
+                await client.update_deployment_status(project, environment, self.version,
+                                                      DeploymentStatus.IN_PROGRESS)
+                self._echo(f"aviator: {environment}: {self.version} in_progress")
+            elif self._trigger:
                 await client.create_deployment(project, environment, self.version)
                 self._echo(f"aviator: {environment}: deployment of {self.version} created")
             else:
@@ -75,6 +105,8 @@ class ApplyDeployment:
     async def _finish(self, status: DeploymentStatus) -> None:
         async with self._connect() as client:
             await self._ensure_release(client)
+            if status is not DeploymentStatus.FAILURE and await self._keeps_failure(client):
+                return
             await client.update_deployment_status(self.settings.project,
                                                   self.settings.environment, self.version, status)
             self._echo(f"aviator: {self.settings.environment}: {self.version} {status}")
@@ -91,7 +123,7 @@ class ApplyDeployment:
 
 
 def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                     echo: Echo = _stderr) -> ApplyDeployment | None:
+                     echo: Echo = _stderr, scope: Scope = WHOLE) -> ApplyDeployment | None:
     """The deployment to report, or None when Aviator is not configured (or is configured
     unusably, which is one warning)."""
     try:
@@ -103,16 +135,17 @@ def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigge
         echo(f"warning: Aviator: not reporting this apply: {error}")
         return None
     return ApplyDeployment(settings, commit, lambda: open_client(settings, sandbox),
-                           trigger=trigger, echo=echo)
+                           trigger=trigger, echo=echo, scope=scope)
 
 
 @contextmanager
 def report_apply(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                 echo: Echo = _stderr) -> Iterator[Finished]:
+                 echo: Echo = _stderr, scope: Scope = WHOLE) -> Iterator[Finished]:
     """Around apply's execution: reports the start on entry; call what it yields with the
     ApplyReport to report success or failure. An exception out of the block reports
     failure (an interrupt: canceled) and goes on up."""
-    deployment = apply_deployment(environ, sandbox=sandbox, trigger=trigger, echo=echo)
+    deployment = apply_deployment(environ, sandbox=sandbox, trigger=trigger, echo=echo,
+                                  scope=scope)
     if deployment is None:
         yield lambda report: None
         return

@@ -8,27 +8,42 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.cli.actions import annotate_plan, annotate_problems, summarize
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.cli.progress import StepProgress
 from reconciler.engine import build_plan, parse_shard, select_projects
-from reconciler.errors import ReconcilerError, SettingsError, StalePlan
-from reconciler.manifest import DesiredProject, load_desired
+from reconciler.errors import ManifestError, ReconcilerError, SettingsError, StalePlan
+from reconciler.manifest import DesiredProject, read_desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
 from reconciler.render.changes import failure_line
+from reconciler.render.markdown import TITLE
+from reconciler.scope import Scope
 
 from . import cli
 
 EXIT_CHANGES = 2
 
 
-def _desired(pipelines_dir: Path, projects: tuple[str, ...],
-             shard: str | None) -> list[DesiredProject]:
-    state = load_desired(pipelines_dir, list(projects) or None)
-    for warning in state.warnings:
+def _desired(pipelines_dir: Path, projects: tuple[str, ...], shard: str | None, *,
+             stale_comment: bool = False) -> tuple[list[DesiredProject], Scope]:
+    """The selected projects and the scope they make; ManifestError when the files fail
+    (annotated in GitHub Actions; with `stale_comment`, the plan comment says so)."""
+    scope = Scope.of(parse_shard(shard), projects)
+    report = read_desired(pipelines_dir, list(projects) or None)
+    if report.errors:
+        annotate_problems(report.errors + report.warnings)
+        if stale_comment:
+            from reconciler.github import publish_stale_plan_comment
+
+            publish_stale_plan_comment(len(report.errors),
+                                       len({error.path for error in report.errors}),
+                                       os.environ, scope)
+        raise ManifestError([str(error) for error in report.errors])
+    for warning in report.state.warnings:
         click.echo(warning, err=True)
-    return select_projects(state, parse_shard(shard))
+    return select_projects(report.state, scope.shard), scope
 
 
 def _make_plan(desired: list[DesiredProject], options: PlanOptions, base_uri: str | None,
@@ -49,12 +64,20 @@ def _report_unread(plan: Plan, fmt: str) -> None:
         click.echo(f"error: {failure_line(project)}", err=True)
 
 
-def _render(plan: Plan, fmt: str, *, drift: bool = False) -> str:
+def _render(plan: Plan, fmt: str, scope: Scope, *, drift: bool = False) -> str:
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
-        return render_drift_markdown(plan) if drift else render_markdown(plan)
+        return _markdown(plan, scope, drift=drift)
+    if not plan.projects and not scope.whole:
+        return scope.empty_message()  # never "Live matches git" for what was not looked at
     return render_text(plan, color=sys.stdout.isatty())
+
+
+def _markdown(plan: Plan, scope: Scope, *, drift: bool = False) -> str:
+    if not plan.projects and not scope.whole:
+        return f"{TITLE}**{scope.empty_message()}.**\n"
+    return render_drift_markdown(plan) if drift else render_markdown(plan)
 
 
 def _selection(command):
@@ -95,18 +118,20 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     """Show what apply would change, field by field."""
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    result = _make_plan(_desired(pipelines_dir, projects, shard), options, base_uri, sandbox,
-                        concurrency)
+    desired, scope = _desired(pipelines_dir, projects, shard, stale_comment=github_comment)
+    result = _make_plan(desired, options, base_uri, sandbox, concurrency)
     if out is not None:
         write_plan(result, out)
-    shown = _render(result, fmt)
+    shown = _render(result, fmt, scope)
     click.echo(shown)
     _report_unread(result, fmt)
+    markdown = shown if fmt == "markdown" else _markdown(result, scope)
+    annotate_plan(result, scope)
+    summarize(markdown, "plan", scope)
     if github_comment:
         from reconciler.github import publish_plan_comment  # only this flag needs GitHub
 
-        publish_plan_comment(shown if fmt == "markdown" else render_markdown(result),
-                             os.environ)
+        publish_plan_comment(markdown, os.environ, scope)
     if not result.applicable:
         return 1
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
@@ -124,18 +149,20 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
           concurrency: int | None, projects: tuple[str, ...], shard: str | None,
           fmt: str, github_issue: bool) -> int:
     """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
-    result = _make_plan(_desired(pipelines_dir, projects, shard), PlanOptions(force=True),
-                        base_uri, sandbox, concurrency)
-    shown = _render(result, fmt, drift=True)
+    desired, scope = _desired(pipelines_dir, projects, shard)
+    result = _make_plan(desired, PlanOptions(force=True), base_uri, sandbox, concurrency)
+    shown = _render(result, fmt, scope, drift=True)
     click.echo(shown)
     _report_unread(result, fmt)
+    report = shown if fmt == "markdown" else _markdown(result, scope, drift=True)
+    annotate_plan(result, scope)
+    summarize(report, "drift", scope)
     if not result.applicable and not result.has_changes:
         return 1
     if github_issue:
         from reconciler.github import publish_drift_issue  # only this flag needs GitHub
 
-        report = shown if fmt == "markdown" else render_drift_markdown(result)
-        publish_drift_issue(report if result.has_changes else None, os.environ)
+        publish_drift_issue(report if result.has_changes else None, os.environ, scope)
     if result.failed:
         return 1  # drift in the projects that were read is reported above, but not all were
     return EXIT_CHANGES if result.has_changes else 0
@@ -149,10 +176,14 @@ def _confirm(result: Plan, yes: bool) -> None:
     click.confirm(f"Apply these {result.step_count} steps?", abort=True)
 
 
+def _outcome(report: ApplyReport) -> str:
+    return (f"Apply: {report.count(StepStatus.DONE)} done, "
+            f"{report.count(StepStatus.FAILED)} failed, "
+            f"{report.count(StepStatus.NOT_RUN)} not run.")
+
+
 def _report(report: ApplyReport) -> int:
-    click.echo(f"Apply: {report.count(StepStatus.DONE)} done, "
-               f"{report.count(StepStatus.FAILED)} failed, "
-               f"{report.count(StepStatus.NOT_RUN)} not run.")
+    click.echo(_outcome(report))
     if report.ok:
         return 0
     for result in report.results:
@@ -205,24 +236,30 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
             maxDeletePercent=saved.options.maxDeletePercent,
         )
         projects = projects or tuple(p.project for p in saved.projects)
-    result = _make_plan(_desired(pipelines_dir, projects, shard), options, base_uri, sandbox,
-                        concurrency)
+    desired, scope = _desired(pipelines_dir, projects, shard)
+    result = _make_plan(desired, options, base_uri, sandbox, concurrency)
     if saved is not None and result.digest != saved.digest:
         raise StalePlan(f"plan is stale: live state or git changed since {plan_file} was made "
                         f"(digest {saved.digest[:12]}, now {result.digest[:12]}); plan again")
-    click.echo(render_text(result, color=sys.stdout.isatty()))
+    click.echo(_render(result, "text", scope))
+    annotate_plan(result, scope)
     if not result.applicable:
+        summarize(_markdown(result, scope) + "\n**Nothing was applied: the plan is blocked or "
+                  "refused, or a project could not be read.**\n", "apply", scope)
         raise ReconcilerError("the plan is blocked or refused, or a project could not be read "
                               "(see above); nothing was applied")
     if not result.has_changes:
+        summarize(_markdown(result, scope), "apply", scope)
         return 0
     if saved is None:
         _confirm(result, yes)
     # Reported to Aviator when AVIATOR_* are set; best effort, the exit code is apply's own.
     from reconciler.aviator import report_apply  # only an apply that changes things needs it
 
-    with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger) as finished:
+    with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger,
+                      scope=scope) as finished:
         report = _execute(result, base_uri, sandbox, concurrency)
         code = _report(report)
         finished(report)
+    summarize(f"{_markdown(result, scope)}\n**{_outcome(report)}**\n", "apply", scope)
     return code

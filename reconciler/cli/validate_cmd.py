@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import cli
+from reconciler.cli.actions import annotate_problems
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.manifest import DesiredState, online_problems, read_desired
 
@@ -53,6 +54,7 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
     problems = [str(p) for p in sorted(report.errors + report.warnings)]
     errors = len(report.errors)
     files = {error.path for error in report.errors}
+    live: list[str] = []
     if online and not report.errors:
         live = online_problems(report.state, _fetch_catalog(report.state, base_uri, sandbox,
                                                             concurrency))
@@ -61,6 +63,7 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
         files |= {line.split(":", 1)[0] for line in live}
     for problem in problems:
         click.echo(problem, err=True)
+    annotate_problems(report.errors + report.warnings, live)
     if errors:
         click.echo(f"{_count(errors, 'error')} in {_count(len(files), 'file')}", err=True)
         ctx.exit(1)

@@ -1,4 +1,5 @@
-"""GitHub: the plan as one pull-request comment, drift as one issue (DESIGN.md section 9).
+"""GitHub: the plan as one pull-request comment, drift as one issue, per scope (DESIGN.md
+section 9).
 
 `post_plan_comment` and `sync_drift_issue` raise SettingsError when the Actions variables
 are missing and ApiError when GitHub refuses. `publish_plan_comment` and
@@ -11,46 +12,66 @@ from collections.abc import Mapping
 
 import click
 
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ReconcilerError
 from reconciler.github.client import GitHubClient, pull_request_from_event, settings_from_environ
-from reconciler.github.comments import upsert_plan_comment
+from reconciler.github.comments import stale_markdown, upsert_plan_comment
 from reconciler.github.issues import sync_issue
+from reconciler.scope import WHOLE, Scope
 
 __all__ = [
     "post_plan_comment",
     "publish_drift_issue",
     "publish_plan_comment",
+    "publish_stale_plan_comment",
     "sync_drift_issue",
 ]
 
 
-def post_plan_comment(markdown: str, environ: Mapping[str, str]) -> str:
-    """Upsert the plan comment on the workflow's pull request; returns what was done."""
+def post_plan_comment(markdown: str, environ: Mapping[str, str],
+                      scope: Scope = WHOLE) -> str:
+    """Upsert `scope`'s plan comment on the workflow's pull request; returns what was
+    done."""
     settings = settings_from_environ(environ)
     pull = pull_request_from_event(environ)
     with GitHubClient(settings) as client:
-        return upsert_plan_comment(client, pull, markdown)
+        return upsert_plan_comment(client, pull, markdown, scope)
 
 
-def sync_drift_issue(markdown: str | None, environ: Mapping[str, str]) -> str:
-    """Open, update or close the drift issue (`markdown` None: in sync). Returns
+def sync_drift_issue(markdown: str | None, environ: Mapping[str, str],
+                     scope: Scope = WHOLE) -> str:
+    """Open, update or close `scope`'s drift issue (`markdown` None: in sync). Returns
     "opened #N", "updated #N", "closed #N" or "nothing to do"."""
     settings = settings_from_environ(environ)
     with GitHubClient(settings) as client:
-        return sync_issue(client, markdown)
+        return sync_issue(client, markdown, scope)
 
 
-def publish_plan_comment(markdown: str, environ: Mapping[str, str]) -> None:
+def publish_plan_comment(markdown: str, environ: Mapping[str, str],
+                         scope: Scope = WHOLE) -> None:
     """`plan --github-comment`, after the plan is printed."""
     try:
-        click.echo(f"github: {post_plan_comment(markdown, environ)}", err=True)
+        click.echo(f"github: {post_plan_comment(markdown, environ, scope)}", err=True)
     except ApiError as error:
         click.echo(f"warning: the plan was not posted to the pull request: {error}", err=True)
 
 
-def publish_drift_issue(markdown: str | None, environ: Mapping[str, str]) -> None:
+def publish_stale_plan_comment(errors: int, files: int, environ: Mapping[str, str],
+                               scope: Scope = WHOLE) -> None:
+    """`plan --github-comment` on files that fail validation: the comment says it is out
+    of date. Best effort: the validation errors are what fails the run."""
+    try:
+        run_url = settings_from_environ(environ).run_url
+        done = post_plan_comment(stale_markdown(scope, errors, files, run_url), environ, scope)
+        click.echo(f"github: marked out of date: {done}", err=True)
+    except ReconcilerError as error:
+        click.echo(f"warning: the plan comment was not marked out of date: {error}", err=True)
+
+
+def publish_drift_issue(markdown: str | None, environ: Mapping[str, str],
+                        scope: Scope = WHOLE) -> None:
     """`drift --github-issue`, after the drift report is printed."""
     try:
-        click.echo(f"github: drift issue: {sync_drift_issue(markdown, environ)}", err=True)
+        click.echo(f"github: drift issue: {sync_drift_issue(markdown, environ, scope)}",
+                   err=True)
     except ApiError as error:
         click.echo(f"warning: the drift issue was not updated: {error}", err=True)

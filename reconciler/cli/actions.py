@@ -1,0 +1,54 @@
+"""GitHub Actions' surfaces for the commands, only under GITHUB_ACTIONS=true: annotations
+on stderr (the runner reads workflow commands from both streams, and stdout stays the
+report, e.g. JSON) and the Markdown report appended to the job summary."""
+
+import os
+from collections.abc import Iterable, Sequence
+
+import click
+
+from reconciler.github.workflow import (
+    Annotation,
+    append_summary,
+    capped,
+    in_actions,
+    plan_annotations,
+    problem_annotation,
+)
+from reconciler.manifest.yamlfile import Problem
+from reconciler.plan import Plan
+from reconciler.scope import WHOLE, Scope
+
+LOG = "see this step's log"
+
+
+def _emit(annotations: Sequence[Annotation]) -> None:
+    for line in capped(annotations, LOG):
+        click.echo(line, err=True)
+
+
+def annotate_problems(problems: Iterable[Problem], extra: Iterable[str] = ()) -> None:
+    """`validate`'s findings on their files (`extra`: findings with no position)."""
+    if not in_actions(os.environ):
+        return
+    _emit([*(problem_annotation(p.path, p.line, p.column, p.message, p.warning)
+             for p in sorted(problems)),
+           *(Annotation("error", line) for line in extra)])
+
+
+def annotate_plan(plan: Plan, scope: Scope = WHOLE) -> None:
+    """A warning per refused project and blocked change."""
+    if in_actions(os.environ):
+        _emit(plan_annotations(plan, scope.label))
+
+
+def summarize(markdown: str, command: str, scope: Scope = WHOLE) -> None:
+    """Append `markdown` to the job summary, under a line naming the command's scope."""
+    if not in_actions(os.environ):
+        return
+    head = f"<sub>reconciler {command}{f', {scope.label}' if not scope.whole else ''}</sub>\n\n"
+    try:
+        append_summary(head + markdown, os.environ)
+    except OSError as error:
+        click.echo(f"warning: the job summary was not written: {error.strerror or error}",
+                   err=True)
