@@ -1,4 +1,4 @@
-"""`export`: write a live project's pipelines as YAML files that plan to zero changes."""
+"""`export`: write live projects' pipelines as YAML files that plan to zero changes."""
 
 import asyncio
 from pathlib import Path
@@ -15,19 +15,22 @@ from . import cli
 @cli.command()
 @pipelines_dir_option
 @ld_options
-@click.option("--project", required=True, metavar="KEY", help="The LaunchDarkly project key.")
+@click.option("--project", "projects", required=True, multiple=True, metavar="KEY",
+              help="A LaunchDarkly project key (repeatable: a first import of many projects).")
 def export(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
-           concurrency: int | None, project: str) -> int:
-    """Import a live project: one file per pipeline under PIPELINES_DIR/PROJECT/."""
+           concurrency: int | None, projects: tuple[str, ...]) -> int:
+    """Import live projects: one file per pipeline under PIPELINES_DIR/PROJECT/."""
+    keys = list(dict.fromkeys(projects))
 
-    async def fetch() -> list[dict[str, Any]]:
+    async def fetch() -> list[list[dict[str, Any]]]:
+        # Every project is read before any file is written: a failure writes nothing.
         async with open_client(base_uri, sandbox, concurrency) as client:
-            return await client.list_pipelines(project)
+            return list(await asyncio.gather(*(client.list_pipelines(key) for key in keys)))
 
-    live = asyncio.run(fetch())
-    default = next((p["key"] for p in live if p.get("isProjectDefault")), None)
-    written = write_export(project, live, default, pipelines_dir)
-    for path in written:
-        click.echo(f"wrote {path}")
-    click.echo(f"exported {len(written)} pipeline(s) of {project!r}")
+    for project, live in zip(keys, asyncio.run(fetch()), strict=True):
+        default = next((p["key"] for p in live if p.get("isProjectDefault")), None)
+        written = write_export(project, live, default, pipelines_dir)
+        for path in written:
+            click.echo(f"wrote {path}")
+        click.echo(f"exported {len(written)} pipeline(s) of {project!r}")
     return 0
