@@ -14,6 +14,7 @@ import respx
 from test_github import API, PULL, REPO, TOKEN, FakeGitHub
 
 from reconciler.cli import main
+from reconciler.errors import ApiError
 from reconciler.github.workflow import (
     SUMMARY_LIMIT,
     Annotation,
@@ -22,6 +23,7 @@ from reconciler.github.workflow import (
     escape_property,
     summary_text,
 )
+from reconciler.launchdarkly import LaunchDarklyClient
 from tests.builders import dump_yaml, pipeline, project
 
 # The workflow-command grammar the runner parses: `::kind props::message`, one line.
@@ -267,3 +269,19 @@ def test_failing_files_mark_the_plan_comment_out_of_date(
               "standard.yaml")
     assert run("plan", "--sandbox", state, "--github-comment")[0] == 0
     assert "Out of date" not in github.comments[comment["id"]]["body"]
+
+
+def test_a_project_that_cannot_be_read_is_an_error(
+        run: Run, seeded_state, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = str(seed_web(run, seeded_state))
+
+    async def refused(self: LaunchDarklyClient, project_key: str) -> list[dict]:
+        raise ApiError("GET", f"/api/v2/projects/{project_key}/release-pipelines", 403,
+                       "Forbidden")
+
+    monkeypatch.setattr(LaunchDarklyClient, "list_pipelines", refused)
+    code, _, err = run("plan", "--sandbox", state)
+    assert code == 1
+    (error,) = annotations(err)
+    assert error[:2] == ("error", {"title": "reconciler: web not read"})
+    assert error[2].startswith("pipelines/web/ not planned: live could not be read: GET ")
