@@ -69,16 +69,21 @@ def _part_number(comment: dict[str, Any], scope: Scope) -> int | None:
     return int(match.group(2))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def stale_markdown(scope: Scope, errors: int, files: int, run_url: str | None) -> str:
     """What the plan comment says while the files fail validation: a plan from an older
     commit must never look like the plan of this one."""
     where = f" in the [workflow run]({run_url})" if run_url else " in the workflow run"
     whose = f" for {scope.label}" if not scope.whole else ""
+    failing = f"{_count(errors, 'error')} in {_count(files, 'file')}"
     return ("## Release pipelines plan\n\n"
             f"> [!WARNING]\n> **Out of date: no current plan{whose}.** The pipeline files of "
-            f"this commit fail validation ({errors} error(s) in {files} file(s)), so nothing "
-            "was planned. The errors are annotations on the files (see *Files changed*) and "
-            f"are listed{where}. Fix them and push: the plan comes back here.\n")
+            f"this commit fail validation ({failing}), so nothing was planned. The errors are "
+            f"annotations on the files (see *Files changed*) and are listed{where}. "
+            "Fix them and push: the plan comes back here.\n")
 
 
 def upsert_plan_comment(client: GitHubClient, pull: PullRequest, markdown: str,

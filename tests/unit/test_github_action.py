@@ -218,7 +218,7 @@ def test_validate_installs_the_actions_own_version(runner: Runner, workspace: Pa
     assert run.ok, run.log
     assert f"reconciler, version {__version__}" in run.log
     assert run.outputs == {"exit-code": "0", "has-changes": "false", "plan-file": ""}
-    assert "ok: 1 pipelines in 1 projects" in run.steps[-1].stdout
+    assert "ok: 1 pipeline in 1 project" in run.steps[-1].stdout
 
 
 def test_plan_outputs_changes_and_the_plan_file(runner: Runner, workspace: Path) -> None:

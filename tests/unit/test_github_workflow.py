@@ -261,7 +261,7 @@ def test_failing_files_mark_the_plan_comment_out_of_date(
     stale = github.comments[comment["id"]]["body"]
     assert "Standard Pipeline" not in stale
     assert "**Out of date: no current plan.**" in stale
-    assert "(1 error(s) in 1 file(s))" in stale
+    assert "(1 error in 1 file)" in stale
     assert "[workflow run](https://gh.test/acme/pipelines/actions/runs/77)" in stale
     assert github.comments[1] == other  # another scope's comment is left alone
 
