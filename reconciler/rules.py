@@ -8,7 +8,7 @@ delete threshold, protected, active releases) return the reason a plan is refuse
 step blocked, or None.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -83,6 +83,54 @@ def check_rephase(key: str, active_flags: Sequence[str], allowed: bool) -> None:
 def check_not_protected(key: str, protected: Sequence[str], action: str) -> None:
     if key in protected:
         raise RuleViolation(Rule.PROTECTED, f"cannot {action} {key!r}: it is protected")
+
+
+def references(phases: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """The environment keys that the audiences of `phases` name, each with the segment keys
+    named in it. An audience without an environment (LaunchDarkly omits a deleted one)
+    names none."""
+    named: dict[str, set[str]] = {}
+    for phase in phases:
+        for audience in phase.get("audiences") or ():
+            environment = audience.get("environmentKey")
+            if isinstance(environment, str):
+                named.setdefault(environment, set()).update(audience.get("segmentKeys") or ())
+    return named
+
+
+@dataclass(frozen=True)
+class UnknownReference:
+    """An audience naming an environment, or a segment of it, not known to exist."""
+
+    phase: int
+    audience: int
+    environment: str
+    segment: str | None  # None: the environment itself is unknown
+    message: str
+
+
+def unknown_references(project: str, phases: Sequence[Mapping[str, Any]],
+                       known: Mapping[str, Collection[str]]) -> list[UnknownReference]:
+    """What `phases` name that is not known to exist; `known` maps each environment known
+    to exist to the segment keys known to exist in it. A body naming any of these is
+    refused before anything runs: LaunchDarkly would refuse the request, and for a replace
+    only after its DELETE had removed the live pipeline."""
+    unknown: list[UnknownReference] = []
+    for p, phase in enumerate(phases):
+        for a, audience in enumerate(phase.get("audiences") or ()):
+            environment = audience.get("environmentKey")
+            segments = known.get(environment)
+            if segments is None:
+                unknown.append(UnknownReference(
+                    p, a, environment, None,
+                    f"environment {environment!r} does not exist in project {project!r}"))
+                continue
+            unknown += [UnknownReference(
+                p, a, environment, segment,
+                f"segment {segment!r} does not exist in environment {environment!r} of "
+                f"project {project!r}")
+                for segment in audience.get("segmentKeys") or () if segment not in segments]
+    return unknown
 
 
 @dataclass

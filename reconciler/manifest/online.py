@@ -5,36 +5,39 @@ compares, pointing each problem at the line that names the missing thing (the fi
 read again for its positions only when it has a problem).
 """
 
-from collections.abc import Callable, Iterator, Mapping
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
-from reconciler.manifest.loader import DesiredState
-from reconciler.manifest.models import CreateReleasePipelineInput
-from reconciler.manifest.yamlfile import Loc, Positions, Problem, dotted, shown
+from reconciler.manifest.loader import DesiredProject, DesiredState
+from reconciler.manifest.yamlfile import Loc, Problem, dotted, shown
+from reconciler.rules import UnknownReference, unknown_references
 
 
-def _pipeline_problems(project_key: str, path: Path, positions: Callable[[], Positions],
-                       pipeline: CreateReleasePipelineInput,
-                       environments: Mapping[str, set[str]]) -> Iterator[Problem]:
-    def problem(loc: Loc, message: str) -> Problem:
-        at = positions().value_at(loc)
-        return Problem(shown(path), at.line, at.column, f"{dotted(loc)}: {message}")
+def _loc(project: DesiredProject, pipeline_key: str, reference: UnknownReference) -> Loc:
+    audience_loc: Loc = ("phases", reference.phase, "audiences", reference.audience)
+    if reference.segment is None:
+        return (*audience_loc, "environmentKey")
+    pipeline = project.pipelines[pipeline_key]
+    listed = pipeline.phases[reference.phase].audiences[reference.audience].segmentKeys or []
+    # The file's own index: a request body lists segment keys sorted.
+    if reference.segment in listed:
+        return (*audience_loc, "segmentKeys", listed.index(reference.segment))
+    return (*audience_loc, "segmentKeys")
 
-    for p, phase in enumerate(pipeline.phases):
-        for a, audience in enumerate(phase.audiences):
-            audience_loc: Loc = ("phases", p, "audiences", a)
-            segments = environments.get(audience.environmentKey)
-            if segments is None:
-                yield problem((*audience_loc, "environmentKey"),
-                              f"environment {audience.environmentKey!r} does not exist in "
-                              f"project {project_key!r}")
-                continue
-            for s, segment in enumerate(audience.segmentKeys or ()):
-                if segment not in segments:
-                    yield problem((*audience_loc, "segmentKeys", s),
-                                  f"segment {segment!r} does not exist in environment "
-                                  f"{audience.environmentKey!r} of project {project_key!r}")
+
+def reference_problems(project: DesiredProject, pipeline_key: str,
+                       unknown: Sequence[UnknownReference]) -> list[Problem]:
+    """Each unknown reference of a pipeline at the line of its file that names it. The file
+    is read again for its positions only when there is something to point at."""
+    if not unknown:
+        return []
+    positions = project.positions_of(pipeline_key)
+    path = shown(project.paths[pipeline_key])
+    problems = []
+    for reference in unknown:
+        loc = _loc(project, pipeline_key, reference)
+        at = positions.value_at(loc)
+        problems.append(Problem(path, at.line, at.column, f"{dotted(loc)}: {reference.message}"))
+    return problems
 
 
 def online_problems(state: DesiredState,
@@ -48,8 +51,7 @@ def online_problems(state: DesiredState,
                                     f"project {project_key!r} does not exist in LaunchDarkly"))
             continue
         for pipeline_key, pipeline in project.pipelines.items():
-            # Only a pipeline with a problem pays for reading its file's positions again.
-            positions = cache(lambda key=pipeline_key, p=project: p.positions_of(key))
-            problems += _pipeline_problems(project_key, project.paths[pipeline_key], positions,
-                                           pipeline, environments)
+            phases = pipeline.model_dump(include={"phases"})["phases"]
+            unknown = unknown_references(project_key, phases, environments)
+            problems += reference_problems(project, pipeline_key, unknown)
     return [str(problem) for problem in sorted(problems)]
