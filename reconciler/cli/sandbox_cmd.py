@@ -49,11 +49,14 @@ def sandbox() -> None:
 @click.option("--token", default=None, metavar="TOKEN",
               help="Answer 401 to any other LaunchDarkly access token, as LaunchDarkly does "
                    "[default: accept any token].")
+@click.option("--refuse-mutations", is_flag=True,
+              help="Refuse every LaunchDarkly change with 400 (reads still work): an apply "
+                   "that fails however well it was planned.")
 def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
           fault_rate: float, seed: int | None, request_log: Path | None,
           slow_mutations_ms: int, slow_mutations: int | None,
           inconsistent_listings: str | None, inconsistent_listings_count: int | None,
-          legacy_by_default: bool, token: str | None) -> None:
+          legacy_by_default: bool, token: str | None, refuse_mutations: bool) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
     if token is not None:
         check_token("--token", token)
@@ -64,7 +67,8 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
                      slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations,
                      inconsistent_listings=inconsistent_listings,
                      inconsistent_listings_count=inconsistent_listings_count,
-                     legacy_by_default=legacy_by_default, token=token)
+                     legacy_by_default=legacy_by_default, token=token,
+                     refuse_mutations=refuse_mutations)
 
     def announce(line: str) -> None:
         click.echo(line)

@@ -17,6 +17,7 @@ from reconciler.sandbox.knobs import (
     InconsistentListings,
     Latency,
     RateLimit,
+    RefuseMutations,
     RequestLog,
     RequestRecord,
     SlowMutations,
@@ -40,7 +41,7 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
                request_log: Path | None = None, slow_mutations_ms: int = 0,
                slow_mutations: int | None = None, inconsistent_listings: str | None = None,
                inconsistent_listings_count: int | None = None, legacy_by_default: bool = False,
-               token: str | None = None) -> Starlette:
+               token: str | None = None, refuse_mutations: bool = False) -> Starlette:
     """The sandbox over the state file `state_path` (created on the first change). With
     `token`, LaunchDarkly's routes answer 401 to any other Authorization header.
 
@@ -68,6 +69,8 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
     if inconsistent_listings is not None:
         middleware.append(Middleware(InconsistentListings, mode=inconsistent_listings,
                                      count=inconsistent_listings_count))
+    if refuse_mutations:
+        middleware.append(Middleware(RefuseMutations))
     # Add emulated APIs here.
     routes: list[BaseRoute] = [
         *launchdarkly_routes.routes(store, legacy_by_default=legacy_by_default),

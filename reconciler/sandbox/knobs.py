@@ -2,7 +2,7 @@
 and a request log to count calls with.
 
 Order in the app (outermost first): RequestLog, Latency, RateLimit, Faults,
-SlowMutations, InconsistentListings, routes.
+SlowMutations, InconsistentListings, RefuseMutations, routes.
 """
 
 import asyncio
@@ -253,3 +253,21 @@ class InconsistentListings:
         if items:
             page["items"] = items[:-1] if self.mode == SHORT else [*items, items[0]]
         return json.dumps(page).encode()
+
+
+class RefuseMutations:
+    """Every LaunchDarkly change (POST, PUT, PATCH, DELETE under /api/v2/) is refused with
+    400, as LaunchDarkly refuses a request it finds invalid: reads, and Aviator's routes,
+    still work. An apply then fails at its first step, however well it was planned."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] in MUTATIONS
+                and scope["path"].startswith("/api/v2/")):
+            body = {"code": "invalid_request",
+                    "message": "refused by the sandbox (--refuse-mutations)"}
+            await JSONResponse(body, status_code=400)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

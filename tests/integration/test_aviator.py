@@ -137,9 +137,11 @@ def test_apply_reapply_of_the_commit_and_a_no_change_apply(workspace, tmp_path: 
     assert row.split()[:3] == ["success", version, "-"]
 
 
-def test_a_failed_apply_is_a_failed_deployment(workspace) -> None:
-    ws = workspace()
-    ws.write(pipeline("alpha", "Alpha"), pipeline("beta", "Beta", env="staging"))
+def test_a_failed_apply_is_a_failed_deployment(tmp_path: Path, sandbox_server) -> None:
+    # LaunchDarkly refuses the change at apply; Aviator (the same sandbox) still answers.
+    refusing = sandbox_server(FIXTURE, "--refuse-mutations")
+    ws = Workspace(tmp_path, refusing, refusing.url)
+    ws.write(pipeline("alpha", "Alpha"), pipeline("beta", "Beta"))
     failed = ws.apply()
     assert failed.returncode == 1
     assert "failed" in failed.stderr

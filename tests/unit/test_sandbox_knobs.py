@@ -125,3 +125,11 @@ def test_inconsistent_listings_disagree_with_their_total_for_the_first_n(sandbox
     assert listed(short) == (["a", "b"], 2)  # the two faulty listings are spent
     long = sandbox_app(fixture, inconsistent_listings="long")
     assert [listed(long) for _ in range(2)] == [(["a", "b", "a"], 2)] * 2
+
+
+def test_refuse_mutations_refuses_launchdarkly_changes_only(sandbox_app):
+    sandbox = sandbox_app(WEB, refuse_mutations=True)
+    refused = sandbox.request("POST", PIPELINES, json=pipeline("a"))
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_request")
+    assert sandbox.request("GET", PIPELINES).json()["items"] == []
+    assert outcome(sandbox, "POST", "/api/releases/web-pipelines/releases/1") != 400
