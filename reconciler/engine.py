@@ -3,16 +3,23 @@
 Calls per project, in the normal case: one `limit=20` list call, plus one progressions
 call per pipeline that is about to be deleted, replaced or re-phased. That is the lower
 bound: the default comes from `isProjectDefault` on the listed pipelines.
+
+Reference preflight: every environment and segment key that a step would send must be
+known to exist. Keys that the live pipelines already name are taken as existing, so a
+plan whose steps send only those costs nothing more; otherwise one environments call per
+project and one segments call per environment with an unseen segment key.
 """
 
 import asyncio
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from reconciler import rules
 from reconciler.errors import ApiError, SettingsError, Unreachable
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
+from reconciler.manifest.online import reference_problems
 from reconciler.manifest.yamlfile import shown
 from reconciler.normalize import canonical_desired, canonical_live, unknown_fields
 from reconciler.plan import (
@@ -22,6 +29,7 @@ from reconciler.plan import (
     PlanOptions,
     ProjectPlan,
     ReadFailure,
+    Step,
     assemble,
     classify,
     plan_project,
@@ -97,7 +105,42 @@ async def _plan_readable(client: LaunchDarklyClient, project: DesiredProject,
     keys = classified.needs_progressions
     found = await asyncio.gather(*(client.active_releases(project.key, k) for k in keys))
     active = {k: flags for k, flags in zip(keys, found, strict=True) if flags}
-    return plan_project(project.key, desired, live, active, options, classified)
+    planned = plan_project(project.key, desired, live, active, options, classified)
+    sending = [step for step in planned.steps if step.body is not None]
+    if not sending:
+        return planned
+    known = await _known_references(client, project.key, live, sending)
+    reasons = [
+        f"{step.action} {step.key}: {problem}"
+        for step in sending
+        for problem in reference_problems(project, step.key, rules.unknown_references(
+            project.key, step.body["phases"], known))
+    ]
+    return planned.refused(reasons) if reasons else planned
+
+
+def _union(named: Iterable[Mapping[str, set[str]]]) -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {}
+    for references in named:
+        for environment, segments in references.items():
+            merged.setdefault(environment, set()).update(segments)
+    return merged
+
+
+async def _known_references(client: LaunchDarklyClient, project: str, live: LiveInput,
+                            sending: Sequence[Step]) -> dict[str, set[str]]:
+    """Environment -> segment keys known to exist, covering every key that `sending`
+    names: what live pipelines name, and a listing for anything they do not."""
+    sent = _union(rules.references(step.body["phases"]) for step in sending if step.body)
+    known = _union(rules.references(p["phases"]) for p in live.pipelines.values())
+    if set(sent) - set(known):
+        for environment in await client.list_environments(project):
+            known.setdefault(environment, set())
+    unseen = sorted(e for e, segments in sent.items() if e in known and segments - known[e])
+    listed = await asyncio.gather(*(client.list_segments(project, e) for e in unseen))
+    for environment, segments in zip(unseen, listed, strict=True):
+        known[environment] = set(segments)
+    return known
 
 
 async def build_plan(client: LaunchDarklyClient, projects: Sequence[DesiredProject],

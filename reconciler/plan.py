@@ -123,6 +123,10 @@ class ProjectPlan(ValueObject):
     def applicable(self) -> bool:
         return not self.blocked and not self.refusals and self.failure is None
 
+    def refused(self, reasons: Sequence[str]) -> "ProjectPlan":
+        """This plan with more refusals: still shown whole, no longer applicable."""
+        return self.model_copy(update={"refusals": [*self.refusals, *reasons]})
+
 
 class PlanOptions(ValueObject):
     force: bool = False

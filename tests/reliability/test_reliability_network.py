@@ -300,15 +300,19 @@ def test_a_budget_spent_until_an_hour_away_holds_requests_once(sandbox_app,
 
 
 class SlowDown(http.server.BaseHTTPRequestHandler):
-    """Answers the first request 429 `Retry-After: 4`, then an empty pipeline list."""
+    """Answers the first request 429 `Retry-After: 4`, then an empty pipeline list (and
+    the `test` environment, which the plan's reference preflight asks for)."""
 
     answered = 0
 
     def do_GET(self) -> None:
         first = SlowDown.answered == 0
         SlowDown.answered += 1
+        environments = self.path.split("?")[0].endswith("/environments")
+        listing = {"items": [{"key": "test"}] if environments else [],
+                   "totalCount": 1 if environments else 0}
         body = json.dumps({"code": "rate_limited", "message": "slow down"} if first
-                          else {"items": [], "totalCount": 0}).encode()
+                          else listing).encode()
         self.send_response(429 if first else 200)
         if first:
             self.send_header("Retry-After", "4")
@@ -335,7 +339,7 @@ def test_a_long_wait_is_announced_on_stderr(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == (f"waiting 4s: before retrying GET {ROUTE}: 429 slow down "
                              "(rate_limited)\n")
-    assert SlowDown.answered == 2
+    assert SlowDown.answered == 3  # the 429, the pipelines once waited for, the environments
 
 
 # --- GitHub's client shares the floor ----------------------------------------------------
