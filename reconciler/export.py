@@ -218,3 +218,27 @@ def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
         written.append(path)
     return written
 
+
+
+# --- display ----------------------------------------------------------------------------
+
+
+def _dump(document: Any) -> str:
+    stream = io.StringIO()
+    _yaml().dump(_node(document), stream)
+    return stream.getvalue()
+
+
+def pipeline_yaml(pipeline: Mapping[str, Any], is_default: bool) -> str:
+    """A pipeline as its file would say it (no modeline), to show a create or a delete."""
+    return _dump(pipeline_document(pipeline, is_default))
+
+
+def phase_yaml(phase: Mapping[str, Any]) -> str:
+    """A canonical phase as a pipeline file would say it, to show one inserted or removed."""
+    return _dump(_phase(phase))
+
+
+def audience_yaml(audience: Mapping[str, Any]) -> str:
+    """A canonical audience as a pipeline file would say it."""
+    return _dump(_audience(audience))

@@ -103,6 +103,9 @@ class ProjectPlan(ValueObject):
     unmanaged: list[str] = Field(
         default_factory=list, description="Live pipelines with no file, kept (prune is off)"
     )
+    protected: list[str] = Field(
+        default_factory=list, description="The project's protected pipeline keys (settings)"
+    )
     blocked: list[Blocked] = Field(default_factory=list)
     refusals: list[str] = Field(
         default_factory=list, description="Why this project's steps must not run"
@@ -673,6 +676,7 @@ def plan_project(project: str, desired: DesiredInput, live: LiveInput,
     return ProjectPlan(
         project=project, fingerprint=fingerprint(live), liveCount=len(live.pipelines),
         desiredCount=len(desired.pipelines), steps=steps, unmanaged=c.unmanaged,
+        protected=sorted(desired.settings.protected),
         blocked=blocked, refusals=refusals, defaultBefore=live.default_key,
         defaultAfter=end_default if steps else live.default_key,
         ignore=list(desired.settings.ignore), notManaged=c.not_managed,

@@ -11,6 +11,7 @@ import click
 from reconciler.aviator import Deployment, open_client, settings_from_environ
 from reconciler.aviator.settings import REQUIRED
 from reconciler.errors import SettingsError
+from reconciler.words import plural
 
 from . import cli
 
@@ -72,5 +73,5 @@ def deployments(limit: int, sandbox: Path | None) -> None:
     if not found:
         click.echo(f"{where}: no deployments")
         return
-    click.echo(f"{where}: {len(found)} most recent deployment(s)")
+    click.echo(f"{where}: {plural(len(found), 'most recent deployment')}")
     click.echo(deployments_table(found))

@@ -8,6 +8,7 @@ import click
 
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.export import write_export
+from reconciler.words import plural
 
 from . import cli
 
@@ -32,5 +33,5 @@ def export(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
         written = write_export(project, live, default, pipelines_dir)
         for path in written:
             click.echo(f"wrote {path}")
-        click.echo(f"exported {len(written)} pipeline(s) of {project!r}")
+        click.echo(f"exported {plural(len(written), 'pipeline')} of {project!r}")
     return 0

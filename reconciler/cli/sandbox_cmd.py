@@ -9,6 +9,7 @@ from reconciler.cli import cli
 from reconciler.sandbox import create_app, load_fixture, seed_state
 from reconciler.sandbox.server import serve as serve_app
 from reconciler.settings import check_token, is_loopback
+from reconciler.words import plural
 
 STATE_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -86,4 +87,4 @@ def seed(state_path: Path, fixture: Path) -> None:
     loaded = load_fixture(fixture)
     seed_state(state_path, loaded)
     keys = ", ".join(loaded["projects"])
-    click.echo(f"seeded {len(loaded['projects'])} project(s) into {state_path}: {keys}")
+    click.echo(f"seeded {plural(len(loaded['projects']), 'project')} into {state_path}: {keys}")

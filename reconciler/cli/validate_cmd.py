@@ -9,13 +9,9 @@ from reconciler.cli import cli
 from reconciler.cli.actions import annotate_problems
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.manifest import DesiredState, online_problems, read_desired
+from reconciler.words import plural
 
 Catalog = dict[str, dict[str, set[str]]]
-
-
-def _count(number: int, noun: str) -> str:
-    """`1 project`, `2 projects`: every noun validate counts takes a plain -s."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _fetch_catalog(state: DesiredState, base_uri: str | None, sandbox: Path | None,
@@ -65,9 +61,9 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
         click.echo(problem, err=True)
     annotate_problems(report.errors + report.warnings, live)
     if errors:
-        click.echo(f"{_count(errors, 'error')} in {_count(len(files), 'file')}", err=True)
+        click.echo(f"{plural(errors, 'error')} in {plural(len(files), 'file')}", err=True)
         ctx.exit(1)
     pipelines = sum(len(project.pipelines) for project in report.state.projects.values())
     checked = " (environments and segments checked live)" if online else ""
-    projects = len(report.state.projects)
-    click.echo(f"ok: {_count(pipelines, 'pipeline')} in {_count(projects, 'project')}{checked}")
+    click.echo(f"ok: {plural(pipelines, 'pipeline')} in "
+               f"{plural(len(report.state.projects), 'project')}{checked}")

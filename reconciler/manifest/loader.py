@@ -273,9 +273,9 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
                                   f"folder name {entry.name!r} is not a valid project key"))
         else:
             project_dirs[entry.name] = entry
+    missing = sorted(set(projects or ()) - set(project_dirs))
     if projects is not None:
-        for missing in sorted(set(projects) - set(project_dirs)):
-            errors.append(Problem(f"{where}/{missing}", 0, 0, "no such project folder"))
+        errors += [Problem(f"{where}/{key}", 0, 0, "no such project folder") for key in missing]
         project_dirs = {key: path for key, path in project_dirs.items() if key in projects}
 
     pipeline_files = 0
@@ -286,7 +286,7 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
         warnings += reader.warnings
         pipeline_files += reader.pipeline_files
         state.projects[key] = reader.project
-    if pipeline_files == 0:
+    if pipeline_files == 0 and not missing:  # a missing folder already says why
         errors.append(Problem(where, 0, 0,
                               f"no pipeline files found (expected "
                               f"{where}/<projectKey>/<pipelineKey>{PIPELINE_SUFFIX})"))

@@ -1,14 +1,16 @@
 """What a plan says, in counts and field lines: shared by the text and Markdown renderers."""
 
 import json
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import pointer
+from reconciler.export import audience_yaml, phase_yaml, pipeline_yaml
 from reconciler.graph import printable
 from reconciler.plan import Action, NotManaged, Plan, ProjectPlan, Step
+from reconciler.render.counts import Selection, count_plan
+from reconciler.words import plural
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -35,49 +37,142 @@ class FieldLine:
     new: str | None = None
 
 
-def _is_tree(value: Any) -> bool:
-    return isinstance(value, dict | list) and bool(value)
+@dataclass(frozen=True)
+class Block:
+    """A whole pipeline, phase or audience added (`+`), removed (`-`) or moved (`~`), with
+    its YAML as a pipeline file would say it. `title` is None for a whole pipeline."""
+
+    sign: str
+    title: str | None
+    yaml: str = ""
+    value: str | None = None  # the item as one line of JSON, for a table cell
+
+
+Line = FieldLine | Block
+
+# Lists whose items have a name: matched by name, so an insertion is one insertion.
+_NAMED_LISTS = {"phases": "phase", "audiences": "audience"}
+
+
+def _yaml_text(text: str) -> str:
+    return "\n".join(printable(line) for line in text.rstrip("\n").split("\n"))
+
+
+def _match(old: list[Any], new: list[Any]) -> list[tuple[int | None, int | None]]:
+    """Pairs (old index, new index) by name: the k-th item of a name in `old` pairs with the
+    k-th of that name in `new`. Then an unpaired item pairs with an unpaired one at the same
+    index (a rename); any other pairs with None. In new order, then the removed ones."""
+    seen: dict[str, list[int]] = {}
+    for index, item in enumerate(old):
+        seen.setdefault(item.get("name"), []).append(index)
+    partner: dict[int, int] = {}
+    for index, item in enumerate(new):
+        if found := seen.get(item.get("name")):
+            partner[index] = found.pop(0)
+    unpaired = set(range(len(old))) - set(partner.values())
+    for index in range(len(new)):
+        if index not in partner and index in unpaired:
+            partner[index] = index
+            unpaired.discard(index)
+    return [(partner.get(index), index) for index in range(len(new))] + [
+        (index, None) for index in sorted(unpaired)]
+
+
+def _in_order(indexes: list[int]) -> set[int]:
+    """A longest increasing subsequence of `indexes`: the items that kept their order, so
+    only the others are reported as moved (a swap of two is one move, not two)."""
+    best: list[list[int]] = []  # best[i]: the longest run ending at indexes[i]
+    for i, index in enumerate(indexes):
+        before = [best[j] for j in range(i) if indexes[j] < index]
+        best.append([*max(before, key=len, default=[]), index])
+    return set(max(reversed(best), key=len, default=[]))  # ties: the later run
+
+
+def _part_yaml(noun: str, value: Any) -> str:
+    return _yaml_text(phase_yaml(value) if noun == "phase" else audience_yaml(value))
+
+
+def _named_list(path: str, noun: str, old: list[Any], new: list[Any], where: str) -> list[Line]:
+    pairs = _match(old, new)
+    stayed = _in_order([o for o, n in pairs if o is not None and n is not None])
+    lines: list[Line] = []
+    for old_index, new_index in pairs:
+        if new_index is None:
+            lines.append(Block("-", f"{noun} {json_value(old[old_index].get('name'))}{where} "
+                                    f"removed (was at {old_index})",
+                               _part_yaml(noun, old[old_index]), json_value(old[old_index])))
+            continue
+        item = new[new_index]
+        name = json_value(item.get("name"))
+        if old_index is None:
+            lines.append(Block("+", f"{noun} {name}{where} inserted at {new_index}",
+                               _part_yaml(noun, item), json_value(item)))
+            continue
+        if old_index not in stayed:
+            lines.append(Block("~", f"{noun} {name}{where} moved from {old_index} to "
+                                    f"{new_index}"))
+        lines += _fields(f"{path}/{new_index}", old[old_index], item, f" in {noun} {name}")
+    return lines
+
+
+def _fields(path: str, old: Any, new: Any, where: str = "") -> list[Line]:
+    """The differences between two values: mappings field by field, named lists matched by
+    name, other lists and scalars as whole values."""
+    if old == new:
+        return []
+    if isinstance(old, dict) or isinstance(new, dict):
+        old, new = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+        lines: list[Line] = []
+        for key in [*new, *(key for key in old if key not in new)]:
+            child = path + pointer((key,))
+            if key in _NAMED_LISTS and isinstance(old.get(key, []), list) \
+                    and isinstance(new.get(key, []), list):
+                lines += _named_list(child, _NAMED_LISTS[key], old.get(key, []),
+                                     new.get(key, []), where)
+            elif key not in old:
+                if not _is_empty(new[key]):
+                    lines.append(FieldLine("+", printable(child), new=json_value(new[key])))
+            elif key not in new:
+                if not _is_empty(old[key]):
+                    lines.append(FieldLine("-", printable(child), old=json_value(old[key])))
+            elif isinstance(old[key], dict) or isinstance(new[key], dict):
+                lines += _fields(child, old[key], new[key], where)
+            elif old[key] != new[key]:
+                lines.append(FieldLine("~", printable(child), old=json_value(old[key]),
+                                       new=json_value(new[key])))
+        return lines
+    return [FieldLine("~", printable(path), old=json_value(old), new=json_value(new))]
 
 
 def _is_empty(value: Any) -> bool:
     return isinstance(value, dict | list) and not value
 
 
-def _leaves(path: str, value: Any) -> Iterator[tuple[str, Any]]:
-    # A whole pipeline, phase or audience added or removed reads better field by field.
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from _leaves(path + pointer((key,)), item)
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from _leaves(f"{path}/{index}", item)
-    else:
-        yield path, value
+def step_lines(step: Step) -> list[Line]:
+    """What a step changes, as people read it: a created or deleted pipeline as the YAML of
+    its file; an update or replace field by field, with phases and audiences matched by
+    name (an inserted phase is one insertion, not a change at every later index). The JSON
+    plan's `changes` stay pointer by pointer for tools."""
+    if step.action is Action.CREATE and step.after is not None:
+        return [Block("+", None, _yaml_text(pipeline_yaml(step.after, step.makeDefault)))]
+    if step.action is Action.DELETE and step.before is not None:
+        return [Block("-", None, _yaml_text(pipeline_yaml(step.before, False)))]
+    if step.action is Action.SET_DEFAULT:
+        return []
+    return _fields("", step.before or {}, step.after or {})
 
 
-def field_lines(step: Step) -> list[FieldLine]:
-    """The fields a step changes; for a delete, every field of the live pipeline."""
-    if step.action is Action.DELETE:
-        return [FieldLine("-", printable(path), old=json_value(value))
-                for path, value in _leaves("", step.before or {})]
-    lines: list[FieldLine] = []
-    for change in step.changes:
-        with_old, with_new = change.kind != "added", change.kind != "removed"
-        if change.kind == "changed":
-            if not (_is_tree(change.old) or _is_tree(change.new)):
-                lines.append(FieldLine("~", printable(change.path), old=json_value(change.old),
-                                       new=json_value(change.new)))
-                continue
-            # A container replaced whole (a create is {} -> the pipeline, at the root):
-            # what it held is removed and what it holds is added; an empty side is absent.
-            with_old, with_new = not _is_empty(change.old), not _is_empty(change.new)
-        if with_old:
-            lines += [FieldLine("-", printable(path), old=json_value(value))
-                      for path, value in _leaves(change.path, change.old)]
-        if with_new:
-            lines += [FieldLine("+", printable(path), new=json_value(value))
-                      for path, value in _leaves(change.path, change.new)]
-    return lines
+def kept(project: ProjectPlan) -> str:
+    """The live pipelines with no file that stay, each with why: "a (prune is off), b
+    (protected)"."""
+    blocked = {b.key for b in project.blocked if b.action is Action.DELETE}
+
+    def why(key: str) -> str:
+        if key in blocked:
+            return "blocked: active releases"
+        return "protected" if key in project.protected else "prune is off"
+
+    return ", ".join(f"{printable(key)} ({why(key)})" for key in project.unmanaged)
 
 
 def step_reason(step: Step) -> str:
@@ -117,34 +212,28 @@ def default_move(project: ProjectPlan) -> str | None:
     return f"default {printable(before or '(none)')} -> {printable(after or '(none)')}"
 
 
-def action_counts(steps: list[Step]) -> Counter[Action]:
-    return Counter(step.action for step in steps)
-
-
-def summary_line(plan: Plan) -> str:
+def summary_line(plan: Plan, selection: Selection | None = None) -> str:
     """Terraform's closing line: what the plan does, and its digest."""
-    if not any(p.steps or p.blocked or p.refusals or p.failure for p in plan.projects):
+    if not plan.projects:
+        return f"Nothing to plan: {(selection or Selection()).nothing_selected()}."
+    counts = count_plan(plan)
+    if not counts.projects:
         return NO_CHANGES
-    counts = action_counts([s for p in plan.projects for s in p.steps])
-    defaults = counts[Action.SET_DEFAULT]
-    return (f"Plan: {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
-            f"{counts[Action.REPLACE]} to replace, {counts[Action.DELETE]} to delete, "
-            f"{defaults} default change{'' if defaults == 1 else 's'}. "
-            f"digest {plan.digest[:12]}")
+    return (f"Plan: {counts.creates} to create, {counts.updates} to update, "
+            f"{counts.replaces} to replace, {counts.deletes} to delete, "
+            f"{plural(counts.default_changes, 'default change')}. digest {plan.digest[:12]}")
 
 
 def problems_line(plan: Plan) -> str | None:
     """Why the plan cannot be applied as it is, if it cannot."""
-    blocked = sum(len(p.blocked) for p in plan.projects)
-    refused = sum(1 for p in plan.projects if p.refusals)
-    unread = len(plan.failed)
-    if not blocked and not refused and not unread:
-        return None
+    counts = count_plan(plan)
     parts = []
-    if blocked:
-        parts.append(f"{blocked} pipeline change{'' if blocked == 1 else 's'} blocked")
-    if refused:
-        parts.append(f"{refused} project{'' if refused == 1 else 's'} refused")
-    if unread:
-        parts.append(f"{unread} project{'' if unread == 1 else 's'} not read")
+    if counts.blocked:
+        parts.append(f"{plural(counts.blocked, 'pipeline change')} blocked")
+    if counts.refused:
+        parts.append(f"{plural(counts.refused, 'project')} refused")
+    if counts.unread:
+        parts.append(f"{plural(counts.unread, 'project')} not read")
+    if not parts:
+        return None
     return f"Not applicable: {' and '.join(parts)}; nothing will be applied until this is resolved."

@@ -7,55 +7,69 @@ are left out, last ones first, when the report would exceed `limit` characters.
 
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
-from reconciler.render.changes import failure_line, field_lines, not_managed_note
-from reconciler.render.markup import code, details, table, text
+from reconciler.render.changes import Block, Line, failure_line, kept, not_managed_note, step_lines
+from reconciler.render.counts import Selection, count_project
+from reconciler.render.markup import code, details, html_code, html_text, table, text
+from reconciler.words import plural
 
 TITLE = "## Live release pipelines differ from git\n\n"
+NOTHING_SELECTED = "## Nothing to compare\n\n"
 IN_SYNC = "## No drift\n\nLive release pipelines match git.\n\n"
 ABSENT = "(absent)"
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _what(step: Step, project: ProjectPlan) -> str:
-    fields = len(field_lines(step))
+    differences = len(step_lines(step))
     if step.action is Action.CREATE:
         return "in git, missing in LaunchDarkly"
     if step.action is Action.DELETE:
         return "only in LaunchDarkly; prune would delete it"
     if step.action is Action.SET_DEFAULT:
         return f"should be the project default (live default: {project.defaultBefore or 'none'})"
-    differ = f"{_plural(fields, 'field')} {'differs' if fields == 1 else 'differ'}"
+    differ = plural(differences, "difference")
     if step.action is Action.REPLACE:
         return f"{differ}; isLegacy is create-only, so a replace"
     return differ
 
 
+def _row(line: Line) -> list[str]:
+    """A field, or a whole phase or audience, live beside git."""
+    if isinstance(line, Block):
+        live = code(line.value) if line.value is not None and line.sign == "-" else ABSENT
+        git = code(line.value) if line.value is not None and line.sign == "+" else ABSENT
+        if line.sign == "~":
+            live, git = "", ""
+        return [text(line.title or ""), live, git]
+    return [code(line.path), code(line.old) if line.old is not None else ABSENT,
+            code(line.new) if line.new is not None else ABSENT]
+
+
 def _fields(step: Step, project: ProjectPlan) -> str:
-    rows = [[code(line.path), code(line.old) if line.old is not None else ABSENT,
-             code(line.new) if line.new is not None else ABSENT]
-            for line in field_lines(step)]
-    summary = f"{code(project.project)} / <b>{text(step.key)}</b>: {text(_what(step, project))}"
+    rows = [_row(line) for line in step_lines(step)]
+    summary = (f"{html_code(project.project)} / <b>{html_text(step.key)}</b>: "
+               f"{html_text(_what(step, project))}")
     return details(summary, "".join(table(("field", "live", "git"), rows)))
 
 
 def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
-    """Summary rows, project notes (refusals, unmanaged) and field sections."""
+    """Summary rows (one per pipeline), project notes (refusals, unmanaged) and field
+    sections."""
     rows: list[list[str]] = []
     notes: list[str] = []
     sections: list[Piece] = []
     for project in plan.projects:
+        drifts: dict[str, list[str]] = {}  # pipeline -> what differs, in step order
         for step in project.steps:
-            rows.append([code(project.project), code(step.key), text(_what(step, project))])
+            drifts.setdefault(step.key, []).append(_what(step, project))
             if step.action in (Action.UPDATE, Action.REPLACE):
                 sections.append(Shrinkable((_fields(step, project), "")))
         for blocked in project.blocked:
             flags = ", ".join(blocked.flags)
-            rows.append([code(project.project), code(blocked.key),
-                         text(f"differs, but {blocked.action} is blocked"
-                              f"{f' (flags in flight: {flags})' if flags else ''}")])
+            drifts.setdefault(blocked.key, []).append(
+                f"differs, but {blocked.action} is blocked"
+                f"{f' (flags in flight: {flags})' if flags else ''}")
+        rows += [[code(project.project), code(key), text("; ".join(what))]
+                 for key, what in drifts.items()]
         notes += [f"- {code(project.project)} could not be compared: {text(reason)}\n"
                   for reason in project.refusals]
         if (failure := failure_line(project)) is not None:
@@ -63,19 +77,26 @@ def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
         notes += [f"- {code(project.project)} / {code(f.key)}: {text(not_managed_note(f, str))}\n"
                   for f in project.notManaged]
         if project.unmanaged:
-            kept = ", ".join(code(key) for key in project.unmanaged)
-            notes.append(f"- {code(project.project)}: only in LaunchDarkly and not managed "
-                         f"here: {kept}\n")
+            notes.append(f"- {code(project.project)}: only in LaunchDarkly, kept: "
+                         f"{text(kept(project))}\n")
     return rows, notes, sections
 
 
-def render_drift_markdown(plan: Plan, *, limit: int = 65_000) -> str:
-    """Which pipelines drifted, which fields, live vs git, in at most `limit` characters."""
+def render_drift_markdown(plan: Plan, *, limit: int = 65_000,
+                          selection: Selection | None = None) -> str:
+    """Which pipelines drifted, which fields, live vs git, in at most `limit` characters.
+    `selection` says which projects were asked for, for a plan that holds none."""
     rows, notes, sections = _rows(plan)
-    if rows:
-        projects = len({row[0] for row in rows})
-        head = [TITLE, f"{_plural(len(rows), 'pipeline')} in {_plural(projects, 'project')} "
-                       f"differ from git (plan digest {plan.digest[:12]}).\n\n",
+    per_project = [count_project(project) for project in plan.projects]
+    differ = sum(counts.differ for counts in per_project)
+    if not plan.projects:
+        why = (selection or Selection()).nothing_selected()
+        head = [NOTHING_SELECTED, f"{text(why[0].upper() + why[1:])}.\n\n"]
+    elif differ:
+        projects = sum(1 for counts in per_project if counts.differ)
+        head = [TITLE, f"{plural(differ, 'pipeline')} in {plural(projects, 'project')} "
+                       f"{'differs' if differ == 1 else 'differ'} from git "
+                       f"(plan digest {plan.digest[:12]}).\n\n",
                 *table(("project", "pipeline", "drift"), rows), "\n"]
     elif any(p.refusals or p.failure for p in plan.projects):
         head = [TITLE]

@@ -7,59 +7,63 @@ with the changed phases and audiences highlighted. It never exceeds `limit` char
 diagrams go first, then steps shrink to one line each (see `budget`).
 """
 
-from collections import Counter
-
 from reconciler import graph
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
 from reconciler.render.changes import (
     SYMBOLS,
-    FieldLine,
-    action_counts,
+    Block,
+    Line,
     default_move,
     failure_line,
-    field_lines,
     has_news,
+    kept,
     not_managed_note,
     problems_line,
+    step_lines,
     step_reason,
     summary_line,
 )
-from reconciler.render.markup import code, details, fence, table, text
+from reconciler.render.counts import Counts, Selection, count_project, count_projects
+from reconciler.render.markup import code, details, fence, html_code, html_text, table, text
+from reconciler.words import plural
 
 TITLE = "## Release pipelines plan\n\n"
-COLUMNS = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.SET_DEFAULT)
 HEADER = ("project", "create", "update", "replace", "delete", "default", "blocked")
 DRAWN = (Action.CREATE, Action.UPDATE, Action.REPLACE)
 
 
-def _row(name: str, counts: Counter[Action], blocked: int) -> list[str]:
-    return [name, *(str(counts[action]) for action in COLUMNS), str(blocked)]
+def _row(name: str, counts: Counts) -> list[str]:
+    return [name, *(str(n) for n in (counts.creates, counts.updates, counts.replaces,
+                                     counts.deletes, counts.default_changes, counts.blocked))]
 
 
-def _head(plan: Plan) -> list[str]:
-    head = [TITLE, f"**{text(summary_line(plan))}**\n\n"]
+def _head(plan: Plan, selection: Selection | None) -> list[str]:
+    head = [TITLE, f"**{text(summary_line(plan, selection))}**\n\n"]
     if (problems := problems_line(plan)) is not None:
         head.append(f"> [!CAUTION]\n> {text(problems)}\n\n")
     changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals or p.failure]
     if not changing:
         return head
-    rows = []
-    total: Counter[Action] = Counter()
-    for project in changing:
-        counts = action_counts(project.steps)
-        total += counts
-        name = code(project.project) + (" (refused)" if project.refusals else "")
-        name += " (not read)" if project.failure else ""
-        rows.append(_row(name, counts, len(project.blocked)))
+    rows = [_row(code(project.project) + (" (refused)" if project.refusals else "")
+                 + (" (not read)" if project.failure else ""), count_project(project))
+            for project in changing]
     if len(rows) > 1:
-        rows.append(_row("**total**", total, sum(len(p.blocked) for p in changing)))
+        rows.append(_row("**total**", count_projects(changing)))
     return [*head, *table(HEADER, rows, numeric=len(HEADER) - 1), "\n"]
 
 
-def _diff(fields: list[FieldLine]) -> str:
+def _diff(changes: list[Line]) -> str:
     lines = []
-    for line in fields:
+    for line in changes:
+        if isinstance(line, Block):
+            # A move has no side to colour: it starts with a space, as context does.
+            sign = " " if line.sign == "~" else line.sign
+            if line.title:
+                lines.append(f"{sign} {line.title}" + (":" if line.yaml else ""))
+            indent = "  " if line.title else ""
+            lines += [f"{sign} {indent}{text}" for text in line.yaml.split("\n") if text]
+            continue
         if line.sign != "+":
             lines.append(f"- {line.path}: {line.old}")
         if line.sign != "-":
@@ -67,18 +71,20 @@ def _diff(fields: list[FieldLine]) -> str:
     return fence("\n".join(lines), "diff")
 
 
-def _action(step: Step) -> str:
-    return code(f"{SYMBOLS[step.action]} {step.action}")
+def _action(step: Step, in_html: bool = False) -> str:
+    return (html_code if in_html else code)(f"{SYMBOLS[step.action]} {step.action}")
 
 
 def _step(step: Step, project: ProjectPlan) -> Piece:
     """Three forms: the diff with a diagram, the diff alone, one line."""
-    fields = field_lines(step)
-    count = f" ({len(fields)} field change{'' if len(fields) == 1 else 's'})" if fields else ""
+    fields = step_lines(step)
+    count = (f" ({plural(len(fields), 'change')})"
+             if step.action in (Action.UPDATE, Action.REPLACE) else "")
     line = f"- {_action(step)} {code(step.key)}: {text(step_reason(step))}{count}\n\n"
     if step.action is Action.SET_DEFAULT:
         return line
-    summary = f"{_action(step)} <b>{text(step.key)}</b>: {text(step_reason(step))}"
+    summary = (f"{_action(step, in_html=True)} <b>{html_text(step.key)}</b>: "
+               f"{html_text(step_reason(step))}")
     diff = _diff(fields)
     plain = details(summary, diff)
     if step.action not in DRAWN or step.after is None:
@@ -103,17 +109,18 @@ def _project(project: ProjectPlan) -> list[Piece]:
     if problems:
         pieces.extend([*problems, "\n"])
     if project.unmanaged:
-        kept = ", ".join(code(key) for key in project.unmanaged)
-        pieces.append(f"Not in git, kept (prune is off or the delete is blocked): {kept}\n\n")
+        pieces.append(f"Not in git, kept: {text(kept(project))}\n\n")
     pieces += [f"{code(f.key)}: {text(not_managed_note(f, str))}\n\n" for f in project.notManaged]
     pieces.extend(_step(step, project) for step in project.steps)
     return pieces
 
 
 def render_markdown(plan: Plan, *, limit: int = 65_000,
-                    artifact_hint: str = "the JSON plan artifact") -> str:
+                    artifact_hint: str = "the JSON plan artifact",
+                    selection: Selection | None = None) -> str:
     """The plan as GitHub Markdown of at most `limit` characters. `artifact_hint` (Markdown)
-    says where the full plan is when something had to be left out."""
+    says where the full plan is when something had to be left out; `selection` which
+    projects were asked for, for a plan that holds none."""
     body = [piece for project in plan.projects if has_news(project)
             for piece in _project(project)]
     notes = [
@@ -128,4 +135,4 @@ def render_markdown(plan: Plan, *, limit: int = 65_000,
         return (f"\n> This plan is too long to show here: the last {left_out} entries are left "
                 f"out. The whole plan is in {artifact_hint}.\n")
 
-    return fit(_head(plan), body, limit=limit, notes=notes, cut_note=cut_note)
+    return fit(_head(plan, selection), body, limit=limit, notes=notes, cut_note=cut_note)

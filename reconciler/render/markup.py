@@ -13,12 +13,26 @@ _BACKTICKS = re.compile("`+")
 
 
 def text(value: str) -> str:
-    """Plain text that Markdown and HTML show as it is, even in a table cell."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(printable(value), quote=False))
+    """Plain text that Markdown and HTML show as it is, in Markdown: a paragraph, a list
+    item, a heading or a table cell."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html_text(value))
 
 
 def code(value: str) -> str:
+    """Code in Markdown (see `text`); raw HTML's contents are still Markdown there."""
     return f"<code>{text(value)}</code>"
+
+
+def html_text(value: str) -> str:
+    """Plain text inside an HTML block (a line that starts with <details>): CommonMark
+    reads such a block as raw HTML and never removes a Markdown backslash there, so only
+    HTML escaping applies."""
+    return html.escape(printable(value), quote=False)
+
+
+def html_code(value: str) -> str:
+    """Code inside an HTML block (see `html_text`)."""
+    return f"<code>{html_text(value)}</code>"
 
 
 def fence(body: str, language: str = "") -> str:
@@ -29,7 +43,8 @@ def fence(body: str, language: str = "") -> str:
 
 
 def details(summary_html: str, body: str) -> str:
-    """A collapsible section; the blank lines let GitHub render Markdown inside it."""
+    """A collapsible section; the blank lines let GitHub render Markdown inside it. The
+    summary is in an HTML block: build it with `html_text` and `html_code`."""
     return f"<details><summary>{summary_html}</summary>\n\n{body}\n</details>\n\n"
 
 

@@ -6,30 +6,37 @@ from typing import Any
 import click
 
 from reconciler.graph import printable
-from reconciler.plan import Action, Plan, ProjectPlan
+from reconciler.plan import Plan, ProjectPlan
 from reconciler.render.changes import (
     SYMBOLS,
-    FieldLine,
+    Block,
+    Line,
     default_move,
     failure_line,
-    field_lines,
     has_news,
+    kept,
     not_managed_note,
     problems_line,
+    step_lines,
     step_reason,
     summary_line,
 )
+from reconciler.render.counts import Selection
 
 Paint = Callable[..., str]
 
 COLOURS = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta", "*": "cyan"}
 
 
-def _field(line: FieldLine, paint: Paint) -> str:
+def _lines(line: Line, paint: Paint) -> list[str]:
     sign = paint(line.sign, fg=COLOURS[line.sign])
+    if isinstance(line, Block):
+        head = [f"      {sign} {line.title}" + (":" if line.yaml else "")] if line.title else []
+        indent = "  " if line.title else ""
+        return head + [f"      {sign} {indent}{text}" for text in line.yaml.split("\n") if text]
     if line.sign == "~":
-        return f"      {sign} {line.path}: {line.old} -> {line.new}"
-    return f"      {sign} {line.path}: {line.new if line.sign == '+' else line.old}"
+        return [f"      {sign} {line.path}: {line.old} -> {line.new}"]
+    return [f"      {sign} {line.path}: {line.new if line.sign == '+' else line.old}"]
 
 
 def _project(project: ProjectPlan, paint: Paint) -> list[str]:
@@ -49,20 +56,19 @@ def _project(project: ProjectPlan, paint: Paint) -> list[str]:
         symbol = SYMBOLS[step.action]
         head = paint(f"{symbol} {step.action}", fg=COLOURS[symbol], bold=True)
         lines.append(f"  {head} {printable(step.key)}: {step_reason(step)}")
-        if step.action is not Action.SET_DEFAULT:
-            lines.extend(_field(line, paint) for line in field_lines(step))
+        for line in step_lines(step):
+            lines += _lines(line, paint)
     lines += [paint(f"  note: {printable(f.key)}: {not_managed_note(f, printable)}", dim=True)
               for f in project.notManaged]
     if project.unmanaged:
-        kept = ", ".join(printable(key) for key in project.unmanaged)
-        lines.append(paint(f"  note: not in git, kept (prune is off or a delete is blocked): "
-                           f"{kept}", dim=True))
+        lines.append(paint(f"  note: not in git, kept: {kept(project)}", dim=True))
     return lines
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
+def render_text(plan: Plan, *, color: bool, selection: Selection | None = None) -> str:
     """Per project a header, its refusals and blocked changes, its steps with their field
-    changes, then Terraform's summary line. Deterministic: no timestamps."""
+    changes, then Terraform's summary line. Deterministic: no timestamps. `selection` says
+    which projects were asked for, for a plan that holds none."""
 
     def paint(text: str, **style: Any) -> str:
         return click.style(text, **style) if color else text
@@ -74,7 +80,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
         elif has_news(project):
             lines.extend(_project(project, paint))
             lines.append("")
-    lines.append(paint(summary_line(plan), bold=True))
+    lines.append(paint(summary_line(plan, selection), bold=True))
     if (problems := problems_line(plan)) is not None:
         lines.append(paint(problems, fg="red", bold=True))
     return "\n".join(lines)

@@ -132,7 +132,7 @@ def test_apply_reapply_of_the_commit_and_a_no_change_apply(workspace, tmp_path: 
     listed = ws.run("aviator", "deployments", "--limit", "5")
     assert listed.returncode == 0, listed.stderr
     header, columns, row = listed.stdout.splitlines()
-    assert header == "web-pipelines / production: 1 most recent deployment(s)"
+    assert header == "web-pipelines / production: 1 most recent deployment"
     assert columns.startswith("STATUS   VERSION")
     assert row.split()[:3] == ["success", version, "-"]
 

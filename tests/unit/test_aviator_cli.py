@@ -75,7 +75,7 @@ def test_apply_reports_then_the_list_shows_it(workspace: Workspace) -> None:
     code, out, err = workspace.run("aviator", "deployments", "--sandbox", str(workspace.state))
     assert code == 0, err
     header, columns, row = out.splitlines()
-    assert header == "web-pipelines / production: 1 most recent deployment(s)"
+    assert header == "web-pipelines / production: 1 most recent deployment"
     assert columns.split() == ["STATUS", "VERSION", "FROM", "VERSION", "STARTED", "(UTC)",
                                "ENDED", "(UTC)", "ACTOR"]
     assert row.split()[0] == "success" and row.split()[1].endswith("-1a2b3c4-rc1")

@@ -121,14 +121,15 @@ def test_summary_table_first_then_one_collapsible_diff_per_pipeline() -> None:
     assert markdown.startswith("## Release pipelines plan\n\n**Plan: 2 to create, 1 to update")
     rows = table_rows(markdown)
     assert rows[0] == ["project", "create", "update", "replace", "delete", "default", "blocked"]
-    assert rows[2:] == [["<code>empty</code>", "1", "0", "0", "0", "0", "0"],
-                        ["<code>web</code>", "1", "1", "0", "1", "0", "1"],
-                        ["**total**", "2", "1", "0", "1", "0", "1"]]
+    # Both creates send isProjectDefault: a default change each.
+    assert rows[2:] == [["<code>empty</code>", "1", "0", "0", "0", "1", "0"],
+                        ["<code>web</code>", "1", "1", "0", "1", "1", "1"],
+                        ["**total**", "2", "1", "0", "1", "2", "1"]]
     assert markdown.index("| project |") < markdown.index("<details>")
     sections = re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", markdown, re.S)
     assert [summary for summary, _ in sections] == [
         "<code>+ create</code> <b>a</b>: new file in git; it becomes the project default",
-        "<code>\\~ update</code> <b>std</b>: live differs from git",
+        "<code>~ update</code> <b>std</b>: live differs from git",
         "<code>- delete</code> <b>old</b>: no file in git and prune is on",
         "<code>+ create</code> <b>new</b>: new file in git; it becomes the project default",
     ]
@@ -138,7 +139,7 @@ def test_summary_table_first_then_one_collapsible_diff_per_pipeline() -> None:
     assert "```mermaid\n" in bodies["std"] and "class p0a0,p1a0 changed" in bodies["std"]
     assert 'title: "New (new) [project default]"' in bodies["new"]
     assert "```mermaid" not in bodies["old"]  # deleted pipelines are listed, not drawn
-    assert '- /phases/1/audiences/1/environmentKey: "production"' in bodies["old"]
+    assert "-       - name: Prod\n-         environmentKey: production\n" in bodies["old"]
 
 
 def test_blocked_and_refused_are_prominent() -> None:
@@ -157,8 +158,7 @@ def test_set_default_is_one_line_and_unmanaged_a_note() -> None:
     markdown = render_markdown(plan_of(project("web", [step(Action.SET_DEFAULT, "std")],
                                                unmanaged=["manual"])))
     assert "- <code>\\* set-default</code> <code>std</code>: set-default reason\n" in markdown
-    assert "Not in git, kept (prune is off or the delete is blocked): <code>manual</code>" \
-        in markdown
+    assert "Not in git, kept: manual (prune is off)\n" in markdown
     assert "<details>" not in markdown
 
 
@@ -179,15 +179,16 @@ def test_hostile_values_stay_inside_their_fence() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in outside
 
 
-def test_added_audience_is_shown_field_by_field() -> None:
+def test_added_audience_is_one_insertion_as_yaml() -> None:
     after = form("std")
     after["phases"][0]["audiences"].append({"name": "Beta", "environmentKey": "production",
                                             "segmentKeys": ["beta"]})
     markdown = render_markdown(plan_of(project("web", [step(Action.UPDATE, "std", form("std"),
                                                             after)])))
-    assert ('+ /phases/0/audiences/2/name: "Beta"\n'
-            '+ /phases/0/audiences/2/environmentKey: "production"\n'
-            '+ /phases/0/audiences/2/segmentKeys/0: "beta"\n') in markdown
+    assert ('```diff\n+ audience "Beta" in phase "Phase 0" inserted at 2:\n'
+            "+   name: Beta\n"
+            "+   environmentKey: production\n"
+            "+   segmentKeys: [beta]\n```\n") in markdown
     assert "class p0,p0a2 changed" in markdown or "class p0a2 changed" in markdown
 
 
@@ -262,7 +263,7 @@ def test_drift_lists_pipelines_then_fields_live_against_git() -> None:
                                "5 pipelines in 2 projects differ from git")
     assert table_rows(markdown)[2:] == [
         ["<code>empty</code>", "<code>a</code>", "in git, missing in LaunchDarkly"],
-        ["<code>web</code>", "<code>std</code>", "2 fields differ"],
+        ["<code>web</code>", "<code>std</code>", "2 differences"],
         ["<code>web</code>", "<code>old</code>", "only in LaunchDarkly; prune would delete it"],
         ["<code>web</code>", "<code>new</code>", "in git, missing in LaunchDarkly"],
         ["<code>web</code>", "<code>busy</code>",
@@ -274,8 +275,7 @@ def test_drift_lists_pipelines_then_fields_live_against_git() -> None:
         ["<code>/phases/1/audiences/0/name</code>", '<code>"QA"</code>',
          '<code>"Quality"</code>'],
     ]
-    assert "- <code>web</code>: only in LaunchDarkly and not managed here: <code>extra</code>" \
-        in markdown
+    assert "- <code>web</code>: only in LaunchDarkly, kept: extra (protected)\n" in markdown
 
 
 def test_drift_cells_escape_pipes_and_absent_sides() -> None:
@@ -292,7 +292,7 @@ def test_drift_cells_escape_pipes_and_absent_sides() -> None:
 def test_no_drift() -> None:
     markdown = render_drift_markdown(plan_of(project("web", [], unmanaged=["manual"])))
     assert markdown.startswith("## No drift\n\nLive release pipelines match git.\n\n")
-    assert "<code>manual</code>" in markdown
+    assert "- <code>web</code>: only in LaunchDarkly, kept: manual (prune is off)\n" in markdown
 
 
 def test_drift_of_thousands_keeps_the_pipeline_table_first() -> None:

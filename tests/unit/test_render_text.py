@@ -65,34 +65,96 @@ def test_terraform_like_diff() -> None:
         '      ~ /phases/0/audiences/0/name: "QA" -> "Quality"',
         "  * set-default std: isProjectDefault: true in git",
         "  - delete old: no file in git and prune is on",
-        '      - /key: "old"',
-        '      - /name: "Old"',
-        '      - /description: ""',
-        "      - /tags: []",
-        "      - /isLegacy: false",
-        '      - /phases/0/name: "Testing"',
-        "      - /phases/0/configuration: {}",
-        '      - /phases/0/audiences/0/name: "QA"',
-        '      - /phases/0/audiences/0/environmentKey: "test"',
-        "      - /phases/0/audiences/0/segmentKeys: []",
-        "  note: not in git, kept (prune is off or a delete is blocked): manual",
+        "      - key: old",
+        "      - name: Old",
+        "      - isLegacy: false",
+        "      - phases:",
+        "      -   - name: Testing",
+        "      -     audiences:",
+        "      -       - name: QA",
+        "      -         environmentKey: test",
+        "  note: not in git, kept: manual (prune is off)",
         "",
         f"Plan: 0 to create, 1 to update, 0 to replace, 1 to delete, 1 default change. "
         f"digest {plan.digest[:12]}",
     ])
 
 
-def test_a_create_lists_every_field_of_the_new_pipeline() -> None:
-    plan = plan_of(project(steps=[step(Action.CREATE, "new", after=form("new"), makeDefault=True,
-                                       reason="new file in git")]))
+def test_a_create_shows_the_pipeline_as_its_file_and_counts_its_default_change() -> None:
+    plan = plan_of(project(defaultBefore="old", defaultAfter="new", steps=[
+        step(Action.CREATE, "new", after=form("new", tags=["a", "b"]), makeDefault=True,
+             reason="new file in git")]))
     text = render_text(plan, color=False)
-    assert "  + create new: new file in git; it becomes the project default\n" in text
-    assert '      + /phases/0/audiences/0/environmentKey: "test"\n' in text
-    assert "      + /tags: []\n" in text
-    assert "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 0 default changes." in text
+    assert text == "\n".join([
+        "Project web (2 live, 2 in git, default old -> new)",
+        "  + create new: new file in git; it becomes the project default",
+        "      + key: new",
+        "      + name: New",
+        "      + tags: [a, b]",
+        "      + isProjectDefault: true",
+        "      + isLegacy: false",
+        "      + phases:",
+        "      +   - name: Testing",
+        "      +     audiences:",
+        "      +       - name: QA",
+        "      +         environmentKey: test",
+        "",
+        f"Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 1 default change. "
+        f"digest {plan.digest[:12]}",
+    ])
+    assert "configuration" not in text and "{}" not in text  # no empty-value noise
 
 
-def test_replace_symbol_and_a_removed_list_item() -> None:
+def test_an_inserted_phase_is_one_insertion_matched_by_name() -> None:
+    def phase(name: str, env: str = "test") -> dict[str, Any]:
+        return {"name": name, "audiences": [{"name": "All", "environmentKey": env}]}
+
+    before = form("std")
+    before["phases"] = canonical({"key": "std", "name": "Std", "phases": [
+        phase("Testing"), phase("Production", "production")]})["phases"]
+    after = form("std")
+    after["phases"] = canonical({"key": "std", "name": "Std", "phases": [
+        phase("Testing"), phase("Canary", "production"), phase("Production", "prod")]}
+                                )["phases"]
+    plan = plan_of(project(steps=[step(Action.UPDATE, "std", before, after,
+                                       reason="live differs from git")]))
+    lines = render_text(plan, color=False).split("\n")
+    assert lines[1:9] == [
+        "  ~ update std: live differs from git",
+        '      + phase "Canary" inserted at 1:',
+        "      +   name: Canary",
+        "      +   audiences:",
+        "      +     - name: All",
+        "      +       environmentKey: production",
+        '      ~ /phases/2/audiences/0/environmentKey: "production" -> "prod"',
+        "",
+    ]
+
+
+def test_a_removed_audience_and_a_move_are_named() -> None:
+    def audiences(*names: str) -> list[dict[str, Any]]:
+        return [{"name": n, "environmentKey": "test"} for n in names]
+
+    before = form("std")
+    before["phases"] = canonical({"key": "s", "name": "S", "phases": [
+        {"name": "One", "audiences": audiences("A", "B", "C")},
+        {"name": "Two", "audiences": audiences("D")}]})["phases"]
+    after = form("std")
+    after["phases"] = canonical({"key": "s", "name": "S", "phases": [
+        {"name": "Two", "audiences": audiences("D")},
+        {"name": "One", "audiences": audiences("A", "C")}]})["phases"]
+    text = render_text(plan_of(project(steps=[step(Action.UPDATE, "std", before, after,
+                                                   reason="r")])), color=False)
+    assert text.split("\n")[2:7] == [
+        '      ~ phase "Two" moved from 1 to 0',
+        '      - audience "B" in phase "One" removed (was at 1):',
+        "      -   name: B",
+        "      -   environmentKey: test",
+        "",
+    ]
+
+
+def test_replace_symbol_and_a_list_of_values_shown_whole() -> None:
     before = form("leg", tags=["a", "b"])
     after = form("leg", tags=["b"], isLegacy=True)
     text = render_text(plan_of(project(steps=[step(Action.REPLACE, "leg", before, after,
@@ -100,7 +162,15 @@ def test_replace_symbol_and_a_removed_list_item() -> None:
                        color=False)
     assert "  -/+ replace leg: isLegacy is create-only\n" in text
     assert "      ~ /isLegacy: false -> true\n" in text
-    assert '      - /tags/0: "a"\n' in text
+    assert '      ~ /tags: ["a", "b"] -> ["b"]\n' in text
+
+
+def test_kept_pipelines_say_why() -> None:
+    plan = plan_of(project(unmanaged=["busy", "manual", "prod"], protected=["prod"],
+                           blocked=[Blocked(key="busy", action=Action.DELETE, reason="r",
+                                            flags=["f"])]))
+    assert ("  note: not in git, kept: busy (blocked: active releases), manual (prune is "
+            "off), prod (protected)\n") in render_text(plan, color=False)
 
 
 def test_blocked_and_refused_are_shown_and_the_plan_is_not_applicable() -> None:

@@ -173,7 +173,7 @@ def test_cli_seed_loads_a_fixture_file(tmp_path, monkeypatch, capsys):
     path = tmp_path / "state.json"
     fixture = str(FIXTURES / "sandbox-web.yaml")
     assert run_cli(monkeypatch, "sandbox", "seed", "--state", str(path), fixture) == 0
-    assert "seeded 2 project(s)" in capsys.readouterr().out
+    assert "seeded 2 projects" in capsys.readouterr().out
     assert set(read_document(path)["projects"]) == {"web", "api"}
 
 

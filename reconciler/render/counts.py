@@ -1,0 +1,81 @@
+"""Every count a rendering shows, computed in one place from a plan's steps.
+
+Text, Markdown, drift and the CLI's messages all read these, so a header, a table and a
+summary line can never disagree about how many creates or default changes a plan holds.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+
+from reconciler.graph import printable
+from reconciler.plan import Action, Plan, ProjectPlan, Step
+
+# Creates and replaces move the default when they send isProjectDefault.
+_MAY_MOVE_DEFAULT = (Action.CREATE, Action.REPLACE)
+
+
+def moves_default(step: Step) -> bool:
+    """Whether a step makes its pipeline the project default."""
+    return step.action is Action.SET_DEFAULT or (step.action in _MAY_MOVE_DEFAULT
+                                                 and step.makeDefault)
+
+
+@dataclass(frozen=True)
+class Counts:
+    creates: int = 0
+    updates: int = 0
+    replaces: int = 0
+    deletes: int = 0
+    default_changes: int = 0  # steps that make a pipeline the project default
+    differ: int = 0  # distinct pipelines with a step or a blocked change
+    blocked: int = 0  # blocked pipeline changes
+    refused: int = 0  # projects refused
+    unread: int = 0  # projects whose live state could not be read
+    projects: int = 0  # projects with a step, a blocked change, a refusal or a read failure
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                         for f in fields(self)})
+
+
+def count_project(project: ProjectPlan) -> Counts:
+    actions = [step.action for step in project.steps]
+    differing = {step.key for step in project.steps} | {b.key for b in project.blocked}
+    return Counts(
+        creates=actions.count(Action.CREATE), updates=actions.count(Action.UPDATE),
+        replaces=actions.count(Action.REPLACE), deletes=actions.count(Action.DELETE),
+        default_changes=sum(1 for step in project.steps if moves_default(step)),
+        differ=len(differing), blocked=len(project.blocked), refused=int(bool(project.refusals)),
+        unread=int(project.failure is not None),
+        projects=int(bool(project.steps or project.blocked or project.refusals
+                          or project.failure)),
+    )
+
+
+def count_projects(projects: Iterable[ProjectPlan]) -> Counts:
+    return sum((count_project(project) for project in projects), Counts())
+
+
+def count_plan(plan: Plan) -> Counts:
+    return count_projects(plan.projects)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which projects a run was asked for: a shard and/or --project keys."""
+
+    shard: tuple[int, int] | None = None
+    projects: Sequence[str] = ()
+
+    def nothing_selected(self) -> str:
+        """Why a run has no project to show (never "Live matches git"), in lower case to be
+        embedded in a sentence."""
+        named = " ".join(f"--project {printable(key)}" for key in self.projects)
+        if self.shard is not None:
+            index, count = self.shard
+            if self.projects:
+                return f"shard {index}/{count} holds none of the projects selected by {named}"
+            return f"shard {index}/{count} holds no projects"
+        if self.projects:
+            return f"no project matches {named}"
+        return "no project was selected"
