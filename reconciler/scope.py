@@ -55,9 +55,14 @@ class Scope:
         return ".".join(parts)
 
     def empty_message(self) -> str:
-        """What an empty selection says instead of "no changes" (only a shard can be empty:
-        a --project missing from git is an error)."""
-        return f"{self.label} holds no projects"
+        """What an empty selection says instead of "no changes", for every renderer (a
+        --project missing from git is an error, so a shard is what usually empties a run)."""
+        named = " ".join(f"--project {key}" for key in self.projects)
+        if self.shard is not None:
+            where = f"shard {self.shard[0]}/{self.shard[1]}"
+            return f"{where} holds none of {named}" if self.projects else \
+                f"{where} holds no projects"
+        return f"no project matches {named}" if self.projects else "no project was selected"
 
 
 WHOLE = Scope()  # every project in git

@@ -12,7 +12,9 @@ import sys
 import click
 
 from reconciler import __version__
+from reconciler.cli.colour import color_option, with_color_option
 from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.words import plural
 
 # Command name -> the module that defines it. A module is imported only when one of its
 # commands runs, so `plan` never pays for the sandbox server's or Aviator's imports.
@@ -34,7 +36,8 @@ class LazyGroup(click.Group):
         if name not in self.commands and name in COMMAND_MODULES:
             # Importing the module attaches its commands to `cli`.
             importlib.import_module(f"reconciler.cli.{COMMAND_MODULES[name]}")
-        return super().get_command(ctx, name)
+        command = super().get_command(ctx, name)
+        return with_color_option(command) if command is not None else None
 
 
 class NoticeLines(logging.Handler):
@@ -60,6 +63,9 @@ def cli() -> None:
     _show_notices()
 
 
+cli.params.append(color_option())
+
+
 def _register() -> None:
     """Every command attached now, for tools that walk the whole command tree."""
     for module in sorted(set(COMMAND_MODULES.values())):
@@ -82,7 +88,7 @@ def main() -> None:
     except ManifestError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
-        click.echo(f"{len(error.problems)} error(s); nothing was read from or sent to "
+        click.echo(f"{plural(len(error.problems), 'error')}; nothing was read from or sent to "
                    "LaunchDarkly", err=True)
         sys.exit(1)
     except ReconcilerError as error:

@@ -9,6 +9,7 @@ import click
 
 from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
 from reconciler.cli.actions import annotate_plan, annotate_problems, summarize
+from reconciler.cli.colour import colour_for, dumb_terminal
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.cli.progress import StepProgress
 from reconciler.engine import build_plan, parse_shard, select_projects
@@ -20,6 +21,7 @@ from reconciler.render import render_drift_markdown, render_json, render_markdow
 from reconciler.render.changes import failure_line
 from reconciler.render.markdown import TITLE
 from reconciler.scope import Scope
+from reconciler.words import plural
 
 from . import cli
 
@@ -71,7 +73,13 @@ def _render(plan: Plan, fmt: str, scope: Scope, *, drift: bool = False) -> str:
         return _markdown(plan, scope, drift=drift)
     if not plan.projects and not scope.whole:
         return scope.empty_message()  # never "Live matches git" for what was not looked at
-    return render_text(plan, color=sys.stdout.isatty())
+    return render_text(plan, color=colour_for(sys.stdout), scope=scope)
+
+
+def _colour(fmt: str) -> bool:
+    """Colour for the text format only; passed to click.echo, which would otherwise strip
+    the colour that FORCE_COLOR or --color always asked for when stdout is not a terminal."""
+    return fmt == "text" and colour_for(sys.stdout)
 
 
 def _markdown(plan: Plan, scope: Scope, *, drift: bool = False) -> str:
@@ -123,7 +131,7 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     if out is not None:
         write_plan(result, out)
     shown = _render(result, fmt, scope)
-    click.echo(shown)
+    click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
     markdown = shown if fmt == "markdown" else _markdown(result, scope)
     annotate_plan(result, scope)
@@ -152,7 +160,7 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     desired, scope = _desired(pipelines_dir, projects, shard)
     result = _make_plan(desired, PlanOptions(force=True), base_uri, sandbox, concurrency)
     shown = _render(result, fmt, scope, drift=True)
-    click.echo(shown)
+    click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
     report = shown if fmt == "markdown" else _markdown(result, scope, drift=True)
     annotate_plan(result, scope)
@@ -173,7 +181,7 @@ def _confirm(result: Plan, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise SettingsError("apply needs --yes when not run on a terminal (as in CI)")
-    click.confirm(f"Apply these {result.step_count} steps?", abort=True)
+    click.confirm(f"Apply {plural(result.step_count, 'step')}?", abort=True)
 
 
 def _outcome(report: ApplyReport) -> str:
@@ -198,7 +206,9 @@ def _report(report: ApplyReport) -> int:
 
 def _execute(result: Plan, base_uri: str | None, sandbox: Path | None,
              concurrency: int | None) -> ApplyReport:
-    progress = StepProgress(result.step_count, tty=sys.stderr.isatty())
+    progress = StepProgress(result.step_count,
+                            bar=sys.stderr.isatty() and not dumb_terminal(os.environ),
+                            colour=colour_for(sys.stderr))
 
     def on_result(step: StepResult) -> None:
         progress.advance(step)
@@ -241,7 +251,7 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     if saved is not None and result.digest != saved.digest:
         raise StalePlan(f"plan is stale: live state or git changed since {plan_file} was made "
                         f"(digest {saved.digest[:12]}, now {result.digest[:12]}); plan again")
-    click.echo(_render(result, "text", scope))
+    click.echo(_render(result, "text", scope), color=_colour("text"))
     annotate_plan(result, scope)
     if not result.applicable:
         summarize(_markdown(result, scope) + "\n**Nothing was applied: the plan is blocked or "

@@ -9,7 +9,8 @@ from reconciler.diff import pointer
 from reconciler.export import audience_yaml, phase_yaml, pipeline_yaml
 from reconciler.graph import printable
 from reconciler.plan import Action, NotManaged, Plan, ProjectPlan, Step
-from reconciler.render.counts import Selection, count_plan
+from reconciler.render.counts import count_plan
+from reconciler.scope import WHOLE, Scope
 from reconciler.words import plural
 
 SYMBOLS = {
@@ -212,10 +213,10 @@ def default_move(project: ProjectPlan) -> str | None:
     return f"default {printable(before or '(none)')} -> {printable(after or '(none)')}"
 
 
-def summary_line(plan: Plan, selection: Selection | None = None) -> str:
+def summary_line(plan: Plan, scope: Scope | None = None) -> str:
     """Terraform's closing line: what the plan does, and its digest."""
     if not plan.projects:
-        return f"Nothing to plan: {(selection or Selection()).nothing_selected()}."
+        return f"Nothing to plan: {(scope or WHOLE).empty_message()}."
     counts = count_plan(plan)
     if not counts.projects:
         return NO_CHANGES

@@ -4,10 +4,9 @@ Text, Markdown, drift and the CLI's messages all read these, so a header, a tabl
 summary line can never disagree about how many creates or default changes a plan holds.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from reconciler.graph import printable
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 
 # Creates and replaces move the default when they send isProjectDefault.
@@ -58,24 +57,3 @@ def count_projects(projects: Iterable[ProjectPlan]) -> Counts:
 
 def count_plan(plan: Plan) -> Counts:
     return count_projects(plan.projects)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which projects a run was asked for: a shard and/or --project keys."""
-
-    shard: tuple[int, int] | None = None
-    projects: Sequence[str] = ()
-
-    def nothing_selected(self) -> str:
-        """Why a run has no project to show (never "Live matches git"), in lower case to be
-        embedded in a sentence."""
-        named = " ".join(f"--project {printable(key)}" for key in self.projects)
-        if self.shard is not None:
-            index, count = self.shard
-            if self.projects:
-                return f"shard {index}/{count} holds none of the projects selected by {named}"
-            return f"shard {index}/{count} holds no projects"
-        if self.projects:
-            return f"no project matches {named}"
-        return "no project was selected"

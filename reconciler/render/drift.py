@@ -8,8 +8,9 @@ are left out, last ones first, when the report would exceed `limit` characters.
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
 from reconciler.render.changes import Block, Line, failure_line, kept, not_managed_note, step_lines
-from reconciler.render.counts import Selection, count_project
+from reconciler.render.counts import count_project
 from reconciler.render.markup import code, details, html_code, html_text, table, text
+from reconciler.scope import WHOLE, Scope
 from reconciler.words import plural
 
 TITLE = "## Live release pipelines differ from git\n\n"
@@ -83,14 +84,14 @@ def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
 
 
 def render_drift_markdown(plan: Plan, *, limit: int = 65_000,
-                          selection: Selection | None = None) -> str:
+                          scope: Scope | None = None) -> str:
     """Which pipelines drifted, which fields, live vs git, in at most `limit` characters.
-    `selection` says which projects were asked for, for a plan that holds none."""
+    `scope` says which projects were asked for, for a plan that holds none."""
     rows, notes, sections = _rows(plan)
     per_project = [count_project(project) for project in plan.projects]
     differ = sum(counts.differ for counts in per_project)
     if not plan.projects:
-        why = (selection or Selection()).nothing_selected()
+        why = (scope or WHOLE).empty_message()
         head = [NOTHING_SELECTED, f"{text(why[0].upper() + why[1:])}.\n\n"]
     elif differ:
         projects = sum(1 for counts in per_project if counts.differ)

@@ -24,8 +24,9 @@ from reconciler.render.changes import (
     step_reason,
     summary_line,
 )
-from reconciler.render.counts import Counts, Selection, count_project, count_projects
+from reconciler.render.counts import Counts, count_project, count_projects
 from reconciler.render.markup import code, details, fence, html_code, html_text, table, text
+from reconciler.scope import Scope
 from reconciler.words import plural
 
 TITLE = "## Release pipelines plan\n\n"
@@ -38,8 +39,8 @@ def _row(name: str, counts: Counts) -> list[str]:
                                      counts.deletes, counts.default_changes, counts.blocked))]
 
 
-def _head(plan: Plan, selection: Selection | None) -> list[str]:
-    head = [TITLE, f"**{text(summary_line(plan, selection))}**\n\n"]
+def _head(plan: Plan, scope: Scope | None) -> list[str]:
+    head = [TITLE, f"**{text(summary_line(plan, scope))}**\n\n"]
     if (problems := problems_line(plan)) is not None:
         head.append(f"> [!CAUTION]\n> {text(problems)}\n\n")
     changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals or p.failure]
@@ -117,9 +118,9 @@ def _project(project: ProjectPlan) -> list[Piece]:
 
 def render_markdown(plan: Plan, *, limit: int = 65_000,
                     artifact_hint: str = "the JSON plan artifact",
-                    selection: Selection | None = None) -> str:
+                    scope: Scope | None = None) -> str:
     """The plan as GitHub Markdown of at most `limit` characters. `artifact_hint` (Markdown)
-    says where the full plan is when something had to be left out; `selection` which
+    says where the full plan is when something had to be left out; `scope` which
     projects were asked for, for a plan that holds none."""
     body = [piece for project in plan.projects if has_news(project)
             for piece in _project(project)]
@@ -135,4 +136,4 @@ def render_markdown(plan: Plan, *, limit: int = 65_000,
         return (f"\n> This plan is too long to show here: the last {left_out} entries are left "
                 f"out. The whole plan is in {artifact_hint}.\n")
 
-    return fit(_head(plan, selection), body, limit=limit, notes=notes, cut_note=cut_note)
+    return fit(_head(plan, scope), body, limit=limit, notes=notes, cut_note=cut_note)

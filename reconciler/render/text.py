@@ -21,7 +21,7 @@ from reconciler.render.changes import (
     step_reason,
     summary_line,
 )
-from reconciler.render.counts import Selection
+from reconciler.scope import Scope
 
 Paint = Callable[..., str]
 
@@ -65,9 +65,9 @@ def _project(project: ProjectPlan, paint: Paint) -> list[str]:
     return lines
 
 
-def render_text(plan: Plan, *, color: bool, selection: Selection | None = None) -> str:
+def render_text(plan: Plan, *, color: bool, scope: Scope | None = None) -> str:
     """Per project a header, its refusals and blocked changes, its steps with their field
-    changes, then Terraform's summary line. Deterministic: no timestamps. `selection` says
+    changes, then Terraform's summary line. Deterministic: no timestamps. `scope` says
     which projects were asked for, for a plan that holds none."""
 
     def paint(text: str, **style: Any) -> str:
@@ -80,7 +80,7 @@ def render_text(plan: Plan, *, color: bool, selection: Selection | None = None) 
         elif has_news(project):
             lines.extend(_project(project, paint))
             lines.append("")
-    lines.append(paint(summary_line(plan, selection), bold=True))
+    lines.append(paint(summary_line(plan, scope), bold=True))
     if (problems := problems_line(plan)) is not None:
         lines.append(paint(problems, fg="red", bold=True))
     return "\n".join(lines)

@@ -7,7 +7,8 @@ import pytest
 
 from reconciler.plan import Action, Blocked, Plan, ProjectPlan, Step, plan_digest
 from reconciler.render import render_drift_markdown, render_markdown, render_text
-from reconciler.render.counts import Counts, Selection, count_plan
+from reconciler.render.counts import Counts, count_plan
+from reconciler.scope import Scope
 from reconciler.words import plural
 
 
@@ -85,20 +86,18 @@ def test_plural() -> None:
     assert plural(3, "entry", "entries") == "3 entries"
 
 
-@pytest.mark.parametrize(("selection", "said"), [
-    (Selection(shard=(2, 3)), "shard 2/3 holds no projects"),
-    (Selection(projects=("nope",)), "no project matches --project nope"),
-    (Selection(shard=(1, 4), projects=("a", "b")),
-     "shard 1/4 holds none of the projects selected by --project a --project b"),
-    (Selection(), "no project was selected"),
+@pytest.mark.parametrize(("scope", "said"), [
+    (Scope(shard=(2, 3)), "shard 2/3 holds no projects"),
+    (Scope(projects=("nope",)), "no project matches --project nope"),
+    (Scope(shard=(1, 4), projects=("a", "b")), "shard 1/4 holds none of --project a --project b"),
+    (Scope(), "no project was selected"),
 ])
-def test_an_empty_selection_says_so_never_live_matches_git(selection: Selection,
-                                                           said: str) -> None:
+def test_an_empty_selection_says_so_never_live_matches_git(scope: Scope, said: str) -> None:
     empty = plan_of()
-    assert selection.nothing_selected() == said
-    text = render_text(empty, color=False, selection=selection)
+    assert scope.empty_message() == said
+    text = render_text(empty, color=False, scope=scope)
     assert text == f"Nothing to plan: {said}."
-    assert f"**Nothing to plan: {said}.**" in render_markdown(empty, selection=selection)
-    drift = render_drift_markdown(empty, selection=selection)
+    assert f"**Nothing to plan: {said}.**" in render_markdown(empty, scope=scope)
+    drift = render_drift_markdown(empty, scope=scope)
     assert drift == f"## Nothing to compare\n\n{said[0].upper()}{said[1:]}.\n\n"
     assert "Live matches git" not in text + drift
