@@ -29,6 +29,11 @@ def dumb_terminal(environ: Mapping[str, str]) -> bool:
     return environ.get("TERM") == "dumb"
 
 
+def draws_bar(is_terminal: bool, environ: Mapping[str, str]) -> bool:
+    """Whether a progress bar can be drawn: on a terminal that can move the cursor."""
+    return is_terminal and not dumb_terminal(environ)
+
+
 def colour_for(stream: IO[str]) -> bool:
     """Whether to colour what goes to `stream`, for the command running now."""
     context = click.get_current_context(silent=True)

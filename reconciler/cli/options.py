@@ -13,6 +13,7 @@ from reconciler.settings import resolve_settings, sandbox_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def pipelines_dir_option(command: F) -> F:
     return click.option(
         "--pipelines-dir", envvar="RECONCILER_PIPELINES_DIR", default="pipelines",

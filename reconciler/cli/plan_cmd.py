@@ -9,7 +9,7 @@ import click
 
 from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
 from reconciler.cli.actions import annotate_plan, annotate_problems, summarize
-from reconciler.cli.colour import colour_for, dumb_terminal
+from reconciler.cli.colour import colour_for, draws_bar
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.cli.progress import StepProgress
 from reconciler.engine import build_plan, parse_shard, select_projects
@@ -207,7 +207,7 @@ def _report(report: ApplyReport) -> int:
 def _execute(result: Plan, base_uri: str | None, sandbox: Path | None,
              concurrency: int | None) -> ApplyReport:
     progress = StepProgress(result.step_count,
-                            bar=sys.stderr.isatty() and not dumb_terminal(os.environ),
+                            bar=draws_bar(sys.stderr.isatty(), os.environ),
                             colour=colour_for(sys.stderr))
 
     def on_result(step: StepResult) -> None:
