@@ -141,7 +141,7 @@ def test_a_project_missing_live_fails_alone_and_the_others_are_planned(start) ->
     drift = run.cli("drift", "--format", "markdown")
     assert drift.returncode == 1  # web drifted, but ghost could not be compared at all
     assert f"- <code>ghost</code>: {missing[2:]}" in drift.stdout
-    assert "| <code>web</code> | <code>a</code> | 1 field differs |" in drift.stdout
+    assert "| <code>web</code> | <code>a</code> | 1 difference |" in drift.stdout
 
     run.requests()
     applied = run.cli("apply", "--yes")

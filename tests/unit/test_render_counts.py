@@ -5,7 +5,15 @@ import re
 
 import pytest
 
-from reconciler.plan import Action, Blocked, Plan, ProjectPlan, Step, plan_digest
+from reconciler.plan import (
+    Action,
+    Blocked,
+    Plan,
+    ProjectPlan,
+    ReadFailure,
+    Step,
+    plan_digest,
+)
 from reconciler.render import render_drift_markdown, render_markdown, render_text
 from reconciler.render.counts import Counts, count_plan
 from reconciler.scope import Scope
@@ -40,6 +48,10 @@ TWO_STEPS_ONE_PIPELINE = plan_of(
     project("shop", [], refusals=["the project would hold 21 pipelines"]),
     project("quiet", []))
 NOTHING = plan_of(project("web", []), project("api", [], unmanaged=["manual"]))
+# A project that could not be read counts as not read, and as nothing else.
+UNREAD = plan_of(project("web", [step(Action.UPDATE, "std")]),
+                 project("gone", [], failure=ReadFailure(folder="pipelines/gone/",
+                                                         reason="GET /x: 404")))
 
 EXPECTED = [
     (NEW_DEFAULT, Counts(creates=1, updates=1, deletes=1, default_changes=1, differ=4,
@@ -47,6 +59,7 @@ EXPECTED = [
     (TWO_STEPS_ONE_PIPELINE, Counts(creates=1, replaces=1, default_changes=2, differ=2,
                                     refused=1, projects=2)),
     (NOTHING, Counts()),
+    (UNREAD, Counts(updates=1, differ=1, unread=1, projects=2)),
 ]
 
 
