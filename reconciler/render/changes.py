@@ -1,4 +1,5 @@
-"""What a plan says, in counts and field lines: shared by the text and Markdown renderers."""
+"""What a plan says, as people read it: summary lines, kept pipelines and step lines (shared
+by the text and Markdown renderers)."""
 
 import json
 from collections.abc import Callable
