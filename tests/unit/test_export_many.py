@@ -31,8 +31,8 @@ def test_every_listed_project_is_written_and_plans_to_nothing(
     code, out, err = run(monkeypatch, capsys, "export", "--sandbox", state,
                          "--project", "web", "--project", "mobile", "--project", "web")
     assert code == 0, err
-    assert out.splitlines()[-3:] == ["exported 2 pipeline(s) of 'web'", "wrote "
-                                     "pipelines/mobile/beta.yaml", "exported 1 pipeline(s) of "
+    assert out.splitlines()[-3:] == ["exported 2 pipelines of 'web'", "wrote "
+                                     "pipelines/mobile/beta.yaml", "exported 1 pipeline of "
                                      "'mobile'"]
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yaml"))
     assert written == ["pipelines/mobile/beta.yaml", "pipelines/web/hotfix.yaml",
