@@ -103,12 +103,15 @@ def _release_strategies(phases: list[Any]) -> Iterator[tuple[Loc, str]]:
                 yield ("phases", p, "audiences", a, "configuration", "releaseStrategy"), strategy
 
 
-def _unknown_strategy(strategy: str) -> str:
+def _unknown_strategy(strategy: str) -> tuple[str, bool]:
+    """The message for a releaseStrategy no source documents, and whether it is an error:
+    a near miss of a known value is a typo (an error); anything else may be a strategy
+    LaunchDarkly added since (a warning)."""
     known = ", ".join(KNOWN_RELEASE_STRATEGIES)
     close = difflib.get_close_matches(strategy, KNOWN_RELEASE_STRATEGIES, n=1, cutoff=0.6)
     guess = f" (did you mean {close[0]!r}?)" if close else ""
     return (f"{strategy!r} is not a release strategy LaunchDarkly documents{guess}; "
-            f"known: {known}")
+            f"known: {known}"), bool(close)
 
 
 def _stray(path: Path, project_dir: Path) -> Problem:
@@ -221,9 +224,9 @@ class _ProjectReader:
         for loc, strategy in _release_strategies(phases):
             if strategy not in KNOWN_RELEASE_STRATEGIES:
                 at = positions.value_at(loc)
-                self.warnings.append(Problem(
-                    where, at.line, at.column,
-                    f"{dotted(loc)}: {_unknown_strategy(strategy)}", warning=True))
+                message, typo = _unknown_strategy(strategy)
+                (self.errors if typo else self.warnings).append(Problem(
+                    where, at.line, at.column, f"{dotted(loc)}: {message}", warning=not typo))
         first_seen: dict[str, int] = {}
         for index, phase in enumerate(phases):
             name = phase.get("name") if isinstance(phase, dict) else None

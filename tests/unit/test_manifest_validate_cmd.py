@@ -89,19 +89,30 @@ def _strategies(*strategies: str) -> str:
     return f"key: s\nname: S\nphases:\n  - name: P\n    audiences:\n{audiences}"
 
 
-def test_release_strategies_known_pass_and_unknown_warn(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_release_strategies_known_pass_unknown_warn_and_typos_fail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pipelines/web").mkdir(parents=True)
     (tmp_path / "pipelines/web/s.yaml").write_text(
         _strategies("monitoredRelease", "manual", "immediate", "Manual"))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
-    assert (result.exit_code, result.stdout) == (0, "ok: 1 pipeline in 1 project\n")
+    assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "pipelines/web/s.yaml:19:28: warning: phases[0].audiences[2].configuration."
         "releaseStrategy: 'immediate' is not a release strategy LaunchDarkly documents; "
         "known: monitoredRelease, manual",
-        "pipelines/web/s.yaml:24:28: warning: phases[0].audiences[3].configuration."
+        "pipelines/web/s.yaml:24:28: phases[0].audiences[3].configuration."
         "releaseStrategy: 'Manual' is not a release strategy LaunchDarkly documents "
         "(did you mean 'manual'?); known: monitoredRelease, manual",
+        "1 error in 1 file",
     ]
+
+
+def test_an_unknown_release_strategy_alone_is_only_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pipelines/web").mkdir(parents=True)
+    (tmp_path / "pipelines/web/s.yaml").write_text(_strategies("monitoredRelease", "immediate"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
+    assert (result.exit_code, result.stdout) == (0, "ok: 1 pipeline in 1 project\n")
+    assert "warning:" in result.stderr and "'immediate'" in result.stderr
