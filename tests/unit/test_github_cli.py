@@ -3,13 +3,11 @@ against the in-process sandbox and the fake GitHub of test_github (through respx
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import respx
-from test_github import API, PULL, REPO, TOKEN, FakeGitHub
+from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
 from reconciler.cli import main
 from reconciler.github.issues import MARKER
@@ -67,14 +65,6 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert space.run("sandbox", "seed", "--state", "state.json", "fixture.yaml")[0] == 0
     space.git_name("Standard Pipeline")  # live says "Standard": one update
     return space
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="api.github.test").mock(side_effect=fake.handle)
-        yield fake
 
 
 def test_plan_prints_then_comments(workspace: Workspace, github: FakeGitHub) -> None:

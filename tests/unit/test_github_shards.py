@@ -9,12 +9,10 @@ mod 3, plus 1): `web` is in shard 1, `mobile` in shard 3, and shard 2 holds neit
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import respx
-from test_github import API, PULL, REPO, TOKEN, FakeGitHub
+from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
 from reconciler.cli import main
 from reconciler.errors import ApiError
@@ -81,14 +79,6 @@ def matrix(tmp_path: Path, seeded_state, monkeypatch: pytest.MonkeyPatch,
     space.git("web", pipeline("standard", name="Standard Pipeline"))
     space.git("mobile", pipeline("standard"), prune=True)
     return space
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="api.github.test").mock(side_effect=fake.handle)
-        yield fake
 
 
 def test_each_shard_keeps_its_own_plan_comment(matrix: Matrix, github: FakeGitHub) -> None:

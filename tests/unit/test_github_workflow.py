@@ -6,12 +6,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import respx
-from test_github import API, PULL, REPO, TOKEN, FakeGitHub
+from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
 from reconciler.cli import main
 from reconciler.errors import ApiError
@@ -136,14 +134,6 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                         "GITHUB_RUN_ID": "77"}.items():
         monkeypatch.setenv(name, value)
     return actions
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="api.github.test").mock(side_effect=fake.handle)
-        yield fake
 
 
 def annotations(err: str) -> list[tuple[str, dict[str, str], str]]:
