@@ -46,3 +46,7 @@ class StalePlan(ReconcilerError):
 
 class PlanFileError(ReconcilerError):
     """A plan file is corrupt, from another version, or was edited by hand."""
+
+
+class FileWriteError(ReconcilerError):
+    """A file the tool writes (a plan, an export, the sandbox's state) could not be written."""

@@ -18,6 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from reconciler.errors import ManifestError
+from reconciler.files import write_atomically
 from reconciler.graph import printable
 from reconciler.manifest.models import KEY_RE
 from reconciler.manifest.yamlfile import check_source
@@ -203,7 +204,6 @@ def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
         raise ManifestError([f"cannot export: {key!r} is not a valid key for a file name"
                              for key in unsafe])
     directory = pipelines_dir / project
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
     for live in sorted(live_pipelines, key=lambda p: p["key"]):
         path = directory / f"{live['key']}.yaml"
@@ -214,7 +214,7 @@ def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
                       else _node(document))
         else:
             merged = _node(document)
-        path.write_text(_render(merged, not_managed_block(live)), encoding="utf-8")
+        write_atomically(path, [_render(merged, not_managed_block(live)).encode()])
         written.append(path)
     return written
 

@@ -11,7 +11,6 @@ from reconciler.plan import FORMAT_VERSION, Plan, plan_digest
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, [plan.model_dump_json(indent=2).encode(), b"\n"])
 
 

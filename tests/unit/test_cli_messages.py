@@ -58,3 +58,9 @@ def test_an_empty_shard_says_so(run: Run) -> None:
         assert f"shard {empty}/2 holds no projects" in out.lower()
     code, out, _ = run("plan", "--shard", f"{bucket + 1}/2", "--sandbox", "state.json")
     assert (code, out) == (0, "No changes. Live matches git.\n")
+
+
+def test_a_file_that_cannot_be_written_is_one_error_line(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "taken").write_bytes(b"")  # a file where --out wants a folder
+    code, _, err = run("plan", "--sandbox", "state.json", "--out", "taken/plan.json")
+    assert (code, err) == (1, "error: cannot write taken/plan.json: File exists\n")
