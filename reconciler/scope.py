@@ -9,8 +9,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-# What may appear in a marker or a title as is; other project keys are hashed.
-SAFE = re.compile(r"[A-Za-z0-9._-]+")
+# What may appear in a marker or a title as is; other project keys are hashed. No '.':
+# it joins a key's parts, so a project named "web.shard-1-of-2" must not pass as a shard.
+SAFE = re.compile(r"[A-Za-z0-9_-]+")
 MAX_KEY = 80
 
 
