@@ -19,7 +19,6 @@ from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
 from reconciler.render.changes import failure_line
-from reconciler.render.markdown import TITLE
 from reconciler.scope import Scope
 from reconciler.words import plural
 
@@ -71,8 +70,6 @@ def _render(plan: Plan, fmt: str, scope: Scope, *, drift: bool = False) -> str:
         return render_json(plan)
     if fmt == "markdown":
         return _markdown(plan, scope, drift=drift)
-    if not plan.projects and not scope.whole:
-        return scope.empty_message()  # never "Live matches git" for what was not looked at
     return render_text(plan, color=colour_for(sys.stdout), scope=scope)
 
 
@@ -83,9 +80,8 @@ def _colour(fmt: str) -> bool:
 
 
 def _markdown(plan: Plan, scope: Scope, *, drift: bool = False) -> str:
-    if not plan.projects and not scope.whole:
-        return f"{TITLE}**{scope.empty_message()}.**\n"
-    return render_drift_markdown(plan) if drift else render_markdown(plan)
+    return (render_drift_markdown(plan, scope=scope) if drift
+            else render_markdown(plan, scope=scope))
 
 
 def _selection(command):

@@ -109,12 +109,16 @@ def test_each_shard_keeps_its_own_plan_comment(matrix: Matrix, github: FakeGitHu
 
 def test_an_empty_shard_says_so_in_every_format(matrix: Matrix) -> None:
     code, out, _ = matrix.shard("plan", "2/3")
-    assert (code, out) == (0, "shard 2/3 holds no projects\n")
-    code, out, _ = matrix.shard("drift", "2/3", "--format", "markdown")
+    assert (code, out) == (0, "Nothing to plan: shard 2/3 holds no projects.\n")
+    code, out, _ = matrix.shard("plan", "2/3", "--format", "markdown")
     assert code == 0
-    assert out == "## Release pipelines plan\n\n**shard 2/3 holds no projects.**\n\n"
+    assert out.startswith("## Release pipelines plan\n\n"
+                          "**Nothing to plan: shard 2/3 holds no projects.**\n")
+    code, out, _ = matrix.shard("drift", "2/3", "--format", "markdown")
+    assert code == 0  # a drift report, not a plan's heading, in the job summary too
+    assert out.startswith("## Nothing to compare\n\nShard 2/3 holds no projects.")
     code, out, _ = matrix.shard("apply", "2/3", "--yes")
-    assert (code, out) == (0, "shard 2/3 holds no projects\n")
+    assert (code, out) == (0, "Nothing to plan: shard 2/3 holds no projects.\n")
 
 
 def test_a_clean_shard_never_closes_another_shards_drift_issue(
