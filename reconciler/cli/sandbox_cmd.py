@@ -61,8 +61,10 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
     if token is not None:
         check_token("--token", token)
-    if not is_loopback(host) and token is None:
-        click.echo(f"warning: {host} is not loopback; the sandbox accepts any token", err=True)
+    if not is_loopback(host):
+        guarded = ("its Aviator routes accept any token" if token is not None
+                   else "the sandbox accepts any token")
+        click.echo(f"warning: {host} is not loopback; {guarded}", err=True)
     app = create_app(state_path, latency_ms=latency_ms, rate_limit=rate_limit,
                      fault_rate=fault_rate, seed=seed, request_log=request_log,
                      slow_mutations_ms=slow_mutations_ms, slow_mutations=slow_mutations,
