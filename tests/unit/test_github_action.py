@@ -239,7 +239,7 @@ def test_a_shard_and_projects_reach_the_command(runner: Runner, workspace: Path)
     run = runner.run(workspace, command="drift", shard="1/2", args="--sandbox state.json")
     assert run.ok, run.log
     assert run.outputs["has-changes"] == "false"
-    assert run.steps[-1].stdout == "shard 1/2 holds no projects\n"
+    assert run.steps[-1].stdout == "Nothing to plan: shard 1/2 holds no projects.\n"
 
 
 def test_drift_reports_without_failing_the_step(runner: Runner, workspace: Path) -> None:
