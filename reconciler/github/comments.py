@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.github.client import GitHubClient, PullRequest
 from reconciler.github.markdown import size, split_markdown
 from reconciler.scope import WHOLE, Scope
+from reconciler.words import plural
 
 COMMENT_LIMIT = 65_536  # GitHub: "Body is too long (maximum is 65536 characters)"
 # The whole repository's marker is the one version 0.1 wrote, so its comments are kept.
@@ -69,16 +70,12 @@ def _part_number(comment: dict[str, Any], scope: Scope) -> int | None:
     return int(match.group(2))
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 def stale_markdown(scope: Scope, errors: int, files: int, run_url: str | None) -> str:
     """What the plan comment says while the files fail validation: a plan from an older
     commit must never look like the plan of this one."""
     where = f" in the [workflow run]({run_url})" if run_url else " in the workflow run"
     whose = f" for {scope.label}" if not scope.whole else ""
-    failing = f"{_count(errors, 'error')} in {_count(files, 'file')}"
+    failing = f"{plural(errors, 'error')} in {plural(files, 'file')}"
     return ("## Release pipelines plan\n\n"
             f"> [!WARNING]\n> **Out of date: no current plan{whose}.** The pipeline files of "
             f"this commit fail validation ({failing}), so nothing was planned. The errors are "
@@ -116,5 +113,5 @@ def upsert_plan_comment(client: GitHubClient, pull: PullRequest, markdown: str,
     for comment in surplus:
         client.request("DELETE", client.repo_path(f"issues/comments/{comment['id']}"))
     whose = f" ({scope.label})" if not scope.whole else ""
-    return (f"pull request #{pull.number}: plan comment{whose} in {len(bodies)} part(s), "
+    return (f"pull request #{pull.number}: plan comment{whose} in {plural(len(bodies), 'part')}, "
             f"{created} created, {updated} updated, {len(surplus)} deleted")

@@ -171,7 +171,7 @@ def test_publish_reports_what_it_did(github: FakeGitHub, environ: dict[str, str]
     publish_plan_comment(NO_CHANGES, environ)
     publish_drift_issue("drift!", environ)
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith(f"github: pull request #{PULL}: plan comment in 1 part(s)")
+    assert err[0].startswith(f"github: pull request #{PULL}: plan comment in 1 part")
     assert err[1] == f"github: drift issue: opened #{PULL + 1}"
 
 

@@ -74,7 +74,7 @@ def test_plan_prints_then_comments(workspace: Workspace, github: FakeGitHub) -> 
     assert "update standard" in out
     (comment,) = github.comments_on(PULL)
     assert "Standard Pipeline" in comment["body"]
-    assert err.startswith(f"github: pull request #{PULL}: plan comment in 1 part(s)")
+    assert err.startswith(f"github: pull request #{PULL}: plan comment in 1 part")
 
 
 def test_plan_without_a_token_prints_the_plan_then_fails(

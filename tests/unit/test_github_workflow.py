@@ -246,7 +246,7 @@ def test_failing_files_mark_the_plan_comment_out_of_date(
     code, _, err = run("plan", "--sandbox", state, "--github-comment")
     assert code == 1
     assert annotations(err)[0][1]["file"] == "pipelines/web/standard.yaml"
-    assert f"github: marked out of date: pull request #{PULL}: plan comment in 1 part(s), " \
+    assert f"github: marked out of date: pull request #{PULL}: plan comment in 1 part, " \
            "0 created, 1 updated, 0 deleted" in err
     stale = github.comments[comment["id"]]["body"]
     assert "Standard Pipeline" not in stale
