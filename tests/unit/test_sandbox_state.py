@@ -9,6 +9,7 @@ import pytest
 
 from reconciler import files
 from reconciler.cli import main
+from reconciler.errors import FileWriteError
 from reconciler.sandbox import load_fixture, seed_state, state
 from reconciler.sandbox.problems import SandboxError
 from reconciler.sandbox.state import StateStore, read_document
@@ -53,7 +54,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
         raise OSError("disk full")
 
     monkeypatch.setattr(files.os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(FileWriteError, match=r"^cannot write .*state\.json: disk full$"):
         state.write_atomically(path, [b'{"projects": {"new": {}}}'])
     assert path.read_text() == '{"projects": {}}'
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
