@@ -21,6 +21,7 @@ from reconciler.manifest.models import (
     CreateReleasePipelineInput,
     ReleaseGuardianConfiguration,
 )
+from reconciler.manifest.pointers import pointer_tokens
 
 Canonical = dict[str, Any]
 
@@ -197,14 +198,10 @@ _STRUCTURAL = {"pipeline": {"key", "isLegacy", "isProjectDefault", "phases"},
                "phase": {"name", "audiences"}, "audience": {"name"}}
 
 
-def _split(pointer_text: str) -> list[str]:
-    return [part.replace("~1", "/").replace("~0", "~") for part in pointer_text.split("/")[1:]]
-
-
 def _scope(pointer_text: str) -> tuple[str, tuple[str, ...]] | None:
     """("pipeline" | "phase" | "audience", the field's path inside that object), or None
     for a pointer outside the grammar, which then matches nothing."""
-    parts = _split(pointer_text)
+    parts = pointer_tokens(pointer_text)
     if parts[:1] != ["phases"]:
         scope, field = "pipeline", parts
     elif len(parts) >= 3 and parts[1] == "*" and parts[2] != "audiences":

@@ -68,15 +68,19 @@ def _unknown(pointer: str, name: str, model: type[BaseModel], where: str) -> Poi
         "can only match a field LaunchDarkly returns that the models lack"))
 
 
+def pointer_tokens(pointer: str) -> list[str]:
+    """The reference tokens of a JSON pointer, unescaped as RFC 6901 says (~1 then ~0)."""
+    return [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
+
+
 def check_pointer(pointer: str, root: type[BaseModel]) -> PointerCheck:
     """Whether `pointer` names fields inside a pipeline (`root` is the pipeline model)."""
     if not pointer.startswith("/"):
         return PointerCheck(f"{pointer!r} is not a JSON pointer to a field (it must start "
                             "with '/')")
-    raw = pointer[1:].split("/")
-    if any(_BAD_ESCAPE.search(token) for token in raw):
+    if any(_BAD_ESCAPE.search(token) for token in pointer[1:].split("/")):
         return PointerCheck(f"{pointer!r}: '~' must be followed by 0 (for '~') or 1 (for '/')")
-    tokens = [token.replace("~1", "/").replace("~0", "~") for token in raw]
+    tokens = pointer_tokens(pointer)
     if "" in tokens:
         return PointerCheck(f"{pointer!r}: an empty field name (a doubled or trailing '/')")
     for token in tokens:
