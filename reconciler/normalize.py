@@ -148,7 +148,7 @@ def located(fields: Iterable[UnknownField]) -> list[tuple[str, Any]]:
 # --- identity: phases and audiences match by name --------------------------------------
 
 
-def _by_name(left: Sequence[Any], right: Sequence[Any]) -> Iterator[tuple[int, int]]:
+def pairs_by_name(left: Sequence[Any], right: Sequence[Any]) -> Iterator[tuple[int, int]]:
     """(left index, right index) pairs: the k-th item of a name matches the k-th item of
     that name on the other side; items with no such partner match nothing."""
     waiting: dict[str, deque[int]] = {}
@@ -170,10 +170,10 @@ def counterparts(left: Mapping[str, Any], right: Mapping[str, Any] | None) -> di
         return {}
     out: dict[Path, Path] = {(): ()}
     right_phases = right.get("phases") or []
-    for p, q in _by_name(left.get("phases") or [], right_phases):
+    for p, q in pairs_by_name(left.get("phases") or [], right_phases):
         out[("phases", p)] = ("phases", q)
         left_audiences = left["phases"][p].get("audiences") or []
-        for a, b in _by_name(left_audiences, right_phases[q].get("audiences") or []):
+        for a, b in pairs_by_name(left_audiences, right_phases[q].get("audiences") or []):
             out[("phases", p, "audiences", a)] = ("phases", q, "audiences", b)
     return out
 

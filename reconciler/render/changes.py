@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.diff import pointer
 from reconciler.export import audience_yaml, phase_yaml, pipeline_yaml
 from reconciler.graph import printable
+from reconciler.normalize import pairs_by_name
 from reconciler.plan import Action, NotManaged, Plan, ProjectPlan, Step
 from reconciler.render.counts import count_plan
 from reconciler.scope import WHOLE, Scope
@@ -64,13 +65,7 @@ def _match(old: list[Any], new: list[Any]) -> list[tuple[int | None, int | None]
     """Pairs (old index, new index) by name: the k-th item of a name in `old` pairs with the
     k-th of that name in `new`. Then an unpaired item pairs with an unpaired one at the same
     index (a rename); any other pairs with None. In new order, then the removed ones."""
-    seen: dict[str, list[int]] = {}
-    for index, item in enumerate(old):
-        seen.setdefault(item.get("name"), []).append(index)
-    partner: dict[int, int] = {}
-    for index, item in enumerate(new):
-        if found := seen.get(item.get("name")):
-            partner[index] = found.pop(0)
+    partner = dict(pairs_by_name(new, old))
     unpaired = set(range(len(old))) - set(partner.values())
     for index in range(len(new)):
         if index not in partner and index in unpaired:
