@@ -24,7 +24,7 @@ from reconciler.render.changes import (
     step_reason,
     summary_line,
 )
-from reconciler.render.counts import Counts, count_project, count_projects
+from reconciler.render.counts import Counts, count_project
 from reconciler.render.markup import code, details, fence, html_code, html_text, table, text
 from reconciler.scope import Scope
 from reconciler.words import plural
@@ -43,14 +43,15 @@ def _head(plan: Plan, scope: Scope | None) -> list[str]:
     head = [TITLE, f"**{text(summary_line(plan, scope))}**\n\n"]
     if (problems := problems_line(plan)) is not None:
         head.append(f"> [!CAUTION]\n> {text(problems)}\n\n")
-    changing = [p for p in plan.projects if p.steps or p.blocked or p.refusals or p.failure]
+    counted = [(project, count_project(project)) for project in plan.projects]
+    changing = [(project, counts) for project, counts in counted if counts.projects]
     if not changing:
         return head
     rows = [_row(code(project.project) + (" (refused)" if project.refusals else "")
-                 + (" (not read)" if project.failure else ""), count_project(project))
-            for project in changing]
+                 + (" (not read)" if project.failure else ""), counts)
+            for project, counts in changing]
     if len(rows) > 1:
-        rows.append(_row("**total**", count_projects(changing)))
+        rows.append(_row("**total**", sum((counts for _, counts in changing), Counts())))
     return [*head, *table(HEADER, rows, numeric=len(HEADER) - 1), "\n"]
 
 
