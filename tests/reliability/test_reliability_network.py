@@ -28,30 +28,13 @@ from reconciler.plan import PlanOptions
 from reconciler.sandbox import transport
 from reconciler.settings import LaunchDarklySettings, resolve_settings, sandbox_settings
 from tests.builders import dump_yaml
+from tests.faketime import START, FakeTime
 
 pytestmark = pytest.mark.integration
 
-START = 1_700_000_000.0
 HOUR = 3600.0
 ROUTE = "/api/v2/projects/web/release-pipelines"
 FIXTURE = {"projects": {"web": project([pipeline("main"), pipeline("old")], default="main")}}
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps; every sleep is recorded."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        deadline = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, deadline)
 
 
 class Counting(httpx.AsyncBaseTransport):

@@ -14,30 +14,11 @@ from reconciler.errors import ApiError
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.launchdarkly.pacing import Announcer, RateLimitGate
 from reconciler.settings import LaunchDarklySettings
+from tests.faketime import START, FakeTime
 
 CANARY = "api-canary-8e2f4c6d-token"
 PIPELINES = "/api/v2/projects/web/release-pipelines"
-START = 1_700_000_000.0
 EMPTY = {"items": [], "totalCount": 0}
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        deadline = self.now + seconds
-        await asyncio.sleep(0)
-        # Concurrent sleepers each wake at their own deadline; the clock never goes back.
-        self.now = max(self.now, deadline)
-
-    def epoch_ms(self, seconds_from_now: float) -> str:
-        return str(int((self.now + seconds_from_now) * 1000))
 
 
 def run(
