@@ -1,11 +1,12 @@
-"""The endpoints the reconciler uses: release pipelines (beta routes), projects,
-environments and segments (dated routes). Answers are LaunchDarkly's raw JSON.
+"""The endpoints the reconciler uses: release pipelines and release policies (beta
+routes), projects, environments and segments (dated routes). Answers are LaunchDarkly's
+raw JSON.
 """
 
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,14 @@ def _pipelines(project: str) -> str:
 
 def _pipeline(project: str, key: str) -> str:
     return f"{_pipelines(project)}/{_part(key)}"
+
+
+def _policies(project: str) -> str:
+    return f"/api/v2/projects/{_part(project)}/release-policies"
+
+
+def _policy(project: str, key: str) -> str:
+    return f"{_policies(project)}/{_part(key)}"
 
 
 def _same_pipeline(body: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
@@ -132,18 +141,10 @@ class LaunchDarklyClient:
             retries += 1
 
     async def update_pipeline(self, project: str, key: str, body: Mapping) -> dict:
-        path = _pipeline(project, key)
-        response = await self._http.send("PUT", path, beta=True, json=dict(body))
-        if not response.is_success:
-            raise self._http.error("PUT", path, response, beta=True)
-        return self._object("PUT", path, response)
+        return await self._put(_pipeline(project, key), body)
 
     async def delete_pipeline(self, project: str, key: str) -> None:
-        path = _pipeline(project, key)
-        response = await self._http.send("DELETE", path, beta=True)
-        # 404: already gone (also when a retried DELETE had landed the first time).
-        if not response.is_success and response.status_code != 404:
-            raise self._http.error("DELETE", path, response, beta=True)
+        await self._delete(_pipeline(project, key))
 
     async def active_releases(self, project: str, key: str) -> list[str]:
         """Keys of the flags with an active release on the pipeline."""
@@ -155,6 +156,66 @@ class LaunchDarklyClient:
             not_found=f"release pipeline {key!r} not found in project {project!r}",
         )
         return [item["flagKey"] for item in items]
+
+    # --- release policies (beta) --------------------------------------------------------
+
+    async def list_policies(self, project: str) -> list[dict]:
+        """Every policy of the project, the default one included when LaunchDarkly lists
+        it: one call, since the route has no paging (`totalCount` is still checked)."""
+        return await self._pages(
+            _policies(project), beta=True, paged=False, params={"excludeDefault": "false"},
+            not_found=f"project {project!r} not found",
+        )
+
+    async def get_policy(self, project: str, key: str) -> dict | None:
+        return await self._get(_policy(project, key), beta=True)
+
+    async def create_policy(self, project: str, body: Mapping) -> dict:
+        """POST, never blindly repeated: after a failure that may have created the policy
+        (transport error, 5xx), re-read it; the policy found is returned for the caller's
+        response check. A 409 is LaunchDarkly's duplicate key: an error, as sent."""
+        path, key = _policies(project), str(body["key"])
+        retries = 0
+        while True:
+            try:
+                response = await self._http.send(
+                    "POST", path, beta=True, json=dict(body), idempotent=False
+                )
+            except AmbiguousFailure as ambiguous:
+                failure = ambiguous.error
+            else:
+                if response.is_success:
+                    return self._object("POST", path, response)
+                raise self._http.error("POST", path, response, beta=True)
+            existing = await self.get_policy(project, key)
+            if existing is not None:
+                return existing
+            if retries >= self._max_retries:
+                raise gave_up(failure, retries)
+            await self._http.backoff(retries)
+            retries += 1
+
+    async def update_policy(self, project: str, key: str, body: Mapping) -> dict:
+        return await self._put(_policy(project, key), body)
+
+    async def delete_policy(self, project: str, key: str) -> None:
+        await self._delete(_policy(project, key))
+
+    async def order_policies(self, project: str, keys: Sequence[str]) -> list[dict]:
+        """Rank the scoped policies: `keys` is every scoped key, highest priority first.
+        Sending the same order twice gives the same ranking, so retrying is safe."""
+        path = f"{_policies(project)}/order"
+        response = await self._http.send("POST", path, beta=True, json=list(keys))
+        if not response.is_success:
+            raise self._http.error("POST", path, response, beta=True)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+            raise ApiError("POST", path, response.status_code,
+                           "response is not a JSON list of release policies")
+        return body
 
     # --- projects, environments, segments ----------------------------------------------
 
@@ -189,6 +250,18 @@ class LaunchDarklyClient:
 
     # --- helpers -----------------------------------------------------------------------
 
+    async def _put(self, path: str, body: Mapping) -> dict:
+        response = await self._http.send("PUT", path, beta=True, json=dict(body))
+        if not response.is_success:
+            raise self._http.error("PUT", path, response, beta=True)
+        return self._object("PUT", path, response)
+
+    async def _delete(self, path: str) -> None:
+        response = await self._http.send("DELETE", path, beta=True)
+        # 404: already gone (also when a retried DELETE had landed the first time).
+        if not response.is_success and response.status_code != 404:
+            raise self._http.error("DELETE", path, response, beta=True)
+
     async def _get(self, path: str, *, beta: bool) -> dict | None:
         response = await self._http.send("GET", path, beta=beta)
         if response.status_code == 404:
@@ -199,7 +272,7 @@ class LaunchDarklyClient:
 
     async def _pages(
         self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None = None,
-        identity: str = "key",
+        identity: str = "key", paged: bool = True,
     ) -> list[dict]:
         """Every item of a collection. A listing that ends short of `totalCount`, runs past
         it, or repeats an item (the collection changed while it was paged, or the server
@@ -208,7 +281,7 @@ class LaunchDarklyClient:
         attempt = 1
         while True:
             items, total = await self._listing(path, beta=beta, not_found=not_found,
-                                               params=params)
+                                               params=params, paged=paged)
             keys = [item.get(identity) for item in items]
             counted = total is None or len(items) == total
             if counted and len(set(keys)) == len(keys):
@@ -225,13 +298,16 @@ class LaunchDarklyClient:
             attempt += 1
 
     async def _listing(
-        self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None
+        self, path: str, *, beta: bool, not_found: str, params: Mapping[str, str] | None,
+        paged: bool,
     ) -> tuple[list[dict], int | None]:
         """One pass over a collection, paging by offset until `totalCount` is reached (or,
-        without one, until a short page), with the last `totalCount` seen."""
+        without one, until a short page), with the last `totalCount` seen. An unpaged
+        collection is one call, without limit and offset."""
         items: list[dict] = []
         while True:
-            query = {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)}
+            paging = {"limit": PAGE_SIZE, "offset": len(items)} if paged else {}
+            query = {**(params or {}), **paging}
             response = await self._http.send("GET", path, beta=beta, params=query)
             if not response.is_success:
                 reason = not_found if response.status_code == 404 else ""
@@ -244,7 +320,7 @@ class LaunchDarklyClient:
             total = page.get("totalCount")
             total = total if isinstance(total, int) else None
             done = len(items) >= total if total is not None else len(batch) < PAGE_SIZE
-            if done or not batch:
+            if done or not batch or not paged:
                 return items, total
 
     def _object(self, method: str, path: str, response: httpx.Response) -> dict:
