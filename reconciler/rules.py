@@ -1,4 +1,5 @@
-"""LaunchDarkly's invariants for release pipelines, and the tool's own safety rules.
+"""LaunchDarkly's invariants for release pipelines and release policies, and the tool's
+own safety rules.
 
 Both the planner's simulator and the sandbox enforce LaunchDarkly's, so a plan that passes
 the simulator is a plan the (emulated) API accepts step by step. Each check raises
@@ -25,6 +26,8 @@ class Rule(StrEnum):
     ACTIVE_RELEASES = "active-releases"  # a pipeline with active releases cannot be deleted
     ACTIVE_PHASES = "active-phases"  # re-phasing a pipeline with active releases needs consent
     PROTECTED = "protected"  # tool rule: protected pipelines are never deleted or replaced
+    ORDER_KEYS = "order-keys"  # a policy order body names exactly the scoped policies
+    DEFAULT_ORDER = "default-order"  # the default policy is outside the ranking
 
 
 class RuleViolation(Exception):
@@ -175,6 +178,86 @@ class ProjectModel:
         self.default_key = key
 
 
+# --- release policies (beta) ---------------------------------------------------------------
+# Known from the spec's text and the Terraform provider (reference/launchdarkly-release-
+# policies.md 1.1); LaunchDarkly documents none of them as such, so each is UNVERIFIED.
+
+
+def check_policy_create(exists: bool, key: str) -> None:
+    """A key is unique per project, the default policy's included (409)."""
+    if exists:
+        raise RuleViolation(Rule.DUPLICATE, f"a release policy with key {key!r} already exists")
+
+
+def check_policy_exists(exists: bool, key: str) -> None:
+    if not exists:
+        raise RuleViolation(Rule.MISSING, f"release policy {key!r} does not exist")
+
+
+def check_policy_delete(key: str, default_key: str | None) -> None:
+    if key == default_key:
+        raise RuleViolation(Rule.DEFAULT_DELETE,
+                            f"cannot delete {key!r}: it is the project's default release policy")
+
+
+def check_policy_order(keys: Sequence[str], scoped: Collection[str],
+                       default_key: str | None) -> None:
+    """The order body holds every scoped policy key once and nothing else; the default
+    policy is outside the ranking, so it is never in the body (400)."""
+    if default_key is not None and default_key in keys:
+        raise RuleViolation(
+            Rule.DEFAULT_ORDER,
+            f"cannot rank {default_key!r}: the default release policy is outside the ranking",
+        )
+    if len(keys) != len(set(keys)) or set(keys) != set(scoped):
+        missing = sorted(set(scoped) - set(keys))
+        extra = sorted(set(keys) - set(scoped))
+        repeated = sorted({k for k in keys if list(keys).count(k) > 1})
+        found = [f"{name} {', '.join(group)}" for name, group in
+                 (("missing", missing), ("unknown", extra), ("repeated", repeated)) if group]
+        raise RuleViolation(
+            Rule.ORDER_KEYS,
+            f"the order must name every scoped release policy exactly once ({'; '.join(found)})",
+        )
+
+
+def rank_after_create(ranked: Sequence[str], key: str) -> list[str]:
+    """LaunchDarkly ranks a new policy last (lowest priority)."""
+    return [*ranked, key]
+
+
+@dataclass
+class PolicyModel:
+    """A project's release policies as the rules see them: bodies by key (the default
+    policy's included), the scoped keys in rank order (rank 1, the highest priority,
+    first) and the default policy's key."""
+
+    policies: dict[str, Any] = field(default_factory=dict)
+    ranked: list[str] = field(default_factory=list)
+    default_key: str | None = None
+    protected: Sequence[str] = ()
+
+    def create(self, key: str, body: Any) -> None:
+        check_policy_create(key in self.policies, key)
+        self.policies[key] = body
+        self.ranked = rank_after_create(self.ranked, key)
+
+    def update(self, key: str, body: Any) -> None:
+        check_policy_exists(key in self.policies, key)
+        self.policies[key] = body
+
+    def delete(self, key: str) -> None:
+        check_policy_exists(key in self.policies, key)
+        check_not_protected(key, self.protected, "delete")
+        check_policy_delete(key, self.default_key)
+        del self.policies[key]
+        self.ranked = [k for k in self.ranked if k != key]
+
+    def reorder(self, keys: Sequence[str]) -> None:
+        check_policy_order(keys, self.ranked, self.default_key)
+        self.ranked = list(keys)
+
+
 # --- the tool's own rules ------------------------------------------------------------------
 
 
@@ -187,19 +270,19 @@ def end_count_refusal(final_count: int, unmanaged_count: int) -> str | None:
 
 
 def delete_threshold_refusal(removed: Iterable[str], live_count: int, force: bool,
-                             max_percent: float) -> str | None:
-    """octoDNS-style safety: every step that deletes a live pipeline counts (a delete, and a
-    replace, which deletes before it creates). Over `max_percent` of 4 or more pipelines,
-    or all of them, needs --force."""
+                             max_percent: float, noun: str = "pipelines") -> str | None:
+    """octoDNS-style safety: every step that deletes a live pipeline (or policy: `noun`)
+    counts (a delete, and a replace, which deletes before it creates). Over `max_percent`
+    of 4 or more, or all of them, needs --force."""
     keys = sorted(removed)
     if force or not keys:
         return None
     named = ", ".join(keys)
     if len(keys) == live_count:
-        return (f"the plan deletes all {live_count} pipelines of the project ({named}); "
+        return (f"the plan deletes all {live_count} {noun} of the project ({named}); "
                 "pass --force to allow it")
     if live_count >= SAFE_DELETE_MIN_LIVE and len(keys) * 100 > max_percent * live_count:
-        return (f"the plan deletes {len(keys)} of {live_count} pipelines (over {max_percent:g}%: "
+        return (f"the plan deletes {len(keys)} of {live_count} {noun} (over {max_percent:g}%: "
                 f"{named}); pass --force to allow it")
     return None
 
