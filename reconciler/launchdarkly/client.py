@@ -14,7 +14,9 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.errors import ApiError
-from reconciler.launchdarkly.transport import AmbiguousFailure, Requester, gave_up
+from reconciler.http import AmbiguousFailure, gave_up
+from reconciler.http.pacing import Wait, log_wait
+from reconciler.launchdarkly.transport import Requester
 from reconciler.normalize import canonical, canonical_live
 from reconciler.settings import LaunchDarklySettings
 
@@ -61,7 +63,8 @@ class IncompleteListing(ApiError):
 
 class LaunchDarklyClient:
     """Use as `async with LaunchDarklyClient(settings) as client:`; all calls share one
-    connection pool, at most `settings.concurrency` requests in flight."""
+    connection pool, at most `settings.concurrency` requests in flight. Long waits go to
+    `on_wait` (by default a log record, which the CLI prints)."""
 
     def __init__(
         self,
@@ -71,10 +74,10 @@ class LaunchDarklyClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        on_wait: Callable[[Wait], None] = log_wait,
     ) -> None:
-        self._http = Requester(
-            settings, transport=transport, sleep=sleep, rng=rng or random.Random(), clock=clock
-        )
+        self._http = Requester(settings, transport=transport, sleep=sleep,
+                               rng=rng or random.Random(), clock=clock, on_wait=on_wait)
         self._max_retries = settings.max_retries
 
     @property

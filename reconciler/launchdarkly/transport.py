@@ -1,254 +1,165 @@
-"""Sending one API call: headers, bounded concurrency, pacing, retries, error mapping.
+"""LaunchDarkly on the shared HTTP layer: its address, bare-token auth and
+`LD-API-Version`, its rate-limit headers and its error body.
+
+LaunchDarkly reports its limits in headers (facts 2.6): `X-Ratelimit-{Global,Route,
+Auth-Token}-Remaining`, `X-Ratelimit-Reset` and `X-Ratelimit-Auth-Token-Reset` (epoch ms),
+and `Retry-After` (seconds) for the IP limit. Every header is optional. Its windows are ten
+seconds, so the cap (`max_wait_seconds`, RECONCILER_MAX_WAIT) is waited once before a
+run gives up on a longer wait.
 
 Everything route-specific (which status means what for which endpoint) lives in
-`reconciler.launchdarkly.client`; this module only knows HTTP.
+`reconciler.launchdarkly.client`.
 """
 
-import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
 
-from reconciler import USER_AGENT
-from reconciler.errors import ApiError, Unreachable
-from reconciler.launchdarkly.faults import CONNECT_RETRIES, connect_failure, source_hint
-from reconciler.launchdarkly.pacing import (
-    BACKOFF_BASE_SECONDS,
-    RATE_LIMITED_BACKOFF_BASE_SECONDS,
-    RETRY_JITTER_SECONDS,
-    Announcer,
-    RateLimitGate,
-    backoff_seconds,
-    header_wait,
+from reconciler.errors import ApiError
+from reconciler.http import AsyncRequester, Service
+from reconciler.http.pacing import Wait, log_wait, retry_after
+from reconciler.settings import (
+    BASE_URI_FLAG,
+    BASE_URI_VARIABLE,
+    DEFAULT_SOURCE,
+    MAX_WAIT_VARIABLE,
+    LaunchDarklySettings,
+    launchdarkly_base_uri,
 )
-from reconciler.settings import MAX_WAIT_VARIABLE, LaunchDarklySettings, launchdarkly_base_uri
 
 TOKEN_HINT = "check the access token and its role"
-MIN_SECRET_LENGTH = 8
 
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class AmbiguousFailure(Exception):
-    """A non-idempotent request failed in a way that may have applied it (a transport
-    error or a 5xx): the caller re-reads instead of sending it again."""
-
-    def __init__(self, error: ApiError) -> None:
-        self.error = error
-        super().__init__(str(error))
+RESET = "X-Ratelimit-Reset"
+TOKEN_RESET = "X-Ratelimit-Auth-Token-Reset"
+# (remaining header, reset header) per kind of limit.
+LIMITS = (
+    ("X-Ratelimit-Global-Remaining", RESET),
+    ("X-Ratelimit-Route-Remaining", RESET),
+    ("X-Ratelimit-Auth-Token-Remaining", TOKEN_RESET),
+)
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """A failed attempt: its error, how many retries its kind gets, whether the request
-    may have been applied, and the wait the server asked for (uncapped)."""
-
-    error: ApiError
-    retries: int
-    may_have_landed: bool
-    wait: float | None = None
-    backoff_base: float = BACKOFF_BASE_SECONDS
+def _epoch_seconds(value: str | None) -> float | None:
+    try:
+        return int(value) / 1000.0 if value is not None else None
+    except ValueError:
+        return None
 
 
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+class LaunchDarklyLimits:
+    """A 429 is a rate limit; the latest of the resets and `Retry-After` is the wait."""
+
+    def limited(self, response: httpx.Response) -> bool:
+        return response.status_code == 429
+
+    def wait(self, response: httpx.Response, now: float, retries: int) -> float | None:
+        headers = response.headers
+        waits = [max(0.0, reset - now) for reset in (_epoch_seconds(headers.get(RESET)),
+                                                     _epoch_seconds(headers.get(TOKEN_RESET)))
+                 if reset is not None]
+        asked = retry_after(headers.get("Retry-After"), now)
+        if asked is not None:
+            waits.append(asked)
+        return max(waits) if waits else None
+
+    def budget(self, headers: httpx.Headers) -> Iterable[tuple[int, float]]:
+        for remaining_header, reset_header in LIMITS:
+            remaining = headers.get(remaining_header)
+            reset = _epoch_seconds(headers.get(reset_header) or headers.get(RESET))
+            if remaining is not None and remaining.isdigit() and reset is not None:
+                yield int(remaining), reset
+
+
+def source_hint(source: str) -> str:
+    """`; ` and where the address came from, for the end of a message ("" if unknown)."""
+    if source == DEFAULT_SOURCE:
+        return (f"; this is the default address; set {BASE_URI_FLAG} or {BASE_URI_VARIABLE} "
+                "to use another")
+    return f"; the address comes from {source}" if source else ""
+
+
+def _read_error(response: httpx.Response) -> tuple[str, str | None]:
+    """LaunchDarkly's `message` (and `code`) when the body is its error shape."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        code = body["code"] if isinstance(body.get("code"), str) else None
+        return (f"{body['message']} ({code})" if code else body["message"]), code
+    return response.reason_phrase or "HTTP error", None
 
 
 class Requester:
-    """One httpx.AsyncClient (one connection pool) shared by every call."""
+    """LaunchDarkly's requests: `beta` picks the route's `LD-API-Version`."""
 
     def __init__(
         self,
         settings: LaunchDarklySettings,
         *,
         transport: httpx.AsyncBaseTransport | None,
-        sleep: Sleep,
+        sleep: Callable[[float], Awaitable[None]],
         rng: random.Random,
         clock: Callable[[], float],
+        on_wait: Callable[[Wait], None] = log_wait,
     ) -> None:
         base_uri = settings.base_uri.rstrip("/")
         if transport is None:  # also checked when settings were built by hand
             base_uri = launchdarkly_base_uri(base_uri, settings.base_uri_source)
         self._settings = settings
-        self._where = httpx.URL(base_uri).netloc.decode("ascii")  # host[:port], for messages
-        self._sleep = sleep
-        self._rng = rng
-        self._clock = clock
-        self._slots = asyncio.Semaphore(settings.concurrency)
-        self._announce = Announcer(clock)
-        self._gate = RateLimitGate(sleep, clock, rng, cap=settings.max_wait_seconds,
-                                   announce=self._announce)
-        # TLS verification is httpx's default and is never turned off.
-        self._client = httpx.AsyncClient(
+        service = Service(
             base_url=base_uri,
-            transport=transport,
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            limits=httpx.Limits(
-                max_connections=settings.concurrency,
-                max_keepalive_connections=settings.concurrency,
-            ),
-            headers={
-                "Authorization": settings.token,  # no "Bearer": LaunchDarkly wants the bare token
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
+            # No "Bearer": LaunchDarkly wants the bare token.
+            headers={"Authorization": settings.token, "Accept": "application/json"},
+            secret=settings.token,
+            limits=LaunchDarklyLimits(),
+            read_error=_read_error,
+            max_retries=settings.max_retries,
+            max_wait_seconds=settings.max_wait_seconds,
+            cap_setting=MAX_WAIT_VARIABLE,
+            address_source=source_hint(settings.base_uri_source),
+            timeout_seconds=settings.timeout_seconds,
+            concurrency=settings.concurrency,
         )
-        self.calls = 0
+        self._http = AsyncRequester(service, transport=transport, sleep=sleep, clock=clock,
+                                    rng=rng, on_wait=on_wait)
+
+    @property
+    def calls(self) -> int:
+        return self._http.calls
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
-    def redact(self, text: str) -> str:
-        """`text` without the token, should a server or an exception ever echo it. A short
-        token (the sandbox's "sandbox") is no secret, and replacing it would garble text."""
-        token = self._settings.token
-        return text.replace(token, "***") if len(token) >= MIN_SECRET_LENGTH else text
+    async def send(self, method: str, path: str, *, beta: bool,
+                   params: Mapping[str, str | int] | None = None, json: Any = None,
+                   idempotent: bool | None = None) -> httpx.Response:
+        """See AsyncRequester.send."""
+        version = self._settings.beta_api_version if beta else self._settings.api_version
+        return await self._http.send(method, path, params=params, json=json,
+                                     headers={"LD-API-Version": version},
+                                     idempotent=idempotent)
 
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        beta: bool,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        idempotent: bool = True,
-    ) -> httpx.Response:
-        """The first answer that is neither a 429 nor a 5xx, after retries.
+    async def backoff(self, retries: int) -> None:
+        await self._http.backoff(retries)
 
-        Raises ApiError when retries run out, and AmbiguousFailure instead of retrying a
-        non-idempotent request that may have landed."""
-        headers = {
-            "LD-API-Version": self._settings.beta_api_version if beta
-            else self._settings.api_version
-        }
-        retries = 0
-        waited_past_cap = False
-        while True:
-            try:
-                response = await self._attempt(method, path, headers, params, json)
-            except httpx.TransportError as error:
-                failure = self._transport_failure(method, path, error)
-            else:
-                if not _retryable(response.status_code):
-                    return response
-                failure = self._answer_failure(method, path, response, beta=beta)
-            if failure.may_have_landed and not idempotent:
-                raise AmbiguousFailure(failure.error)
-            if failure.wait is not None and failure.wait > self._settings.max_wait_seconds:
-                if waited_past_cap:  # the cap was waited once already: no hour-long hang
-                    raise self._past_cap(failure, retries)
-                waited_past_cap = True
-            if retries >= failure.retries:
-                raise gave_up(failure.error, retries) if retries else failure.error
-            await self.backoff(retries, failure.wait, base=failure.backoff_base,
-                               why=str(failure.error))
-            retries += 1
+    def error(self, method: str, path: str, response: httpx.Response, *, beta: bool,
+              reason: str = "") -> ApiError:
+        """The ApiError for an answer, with what to check for a refused token; `reason`
+        overrides LaunchDarkly's message."""
+        error = self._http.error(method, path, response, reason=reason)
+        return ApiError(method, error.route, error.status,
+                        self._hint(response.status_code, error.reason, beta=beta), error.code)
 
-    def _answer_failure(self, method: str, path: str, response: httpx.Response, *,
-                        beta: bool) -> _Failure:
-        error = self.error(method, path, response, beta=beta)
-        wait = header_wait(response.headers, self._clock())
-        if response.status_code != 429:  # a 5xx: the change may have been applied
-            return _Failure(error, self._settings.max_retries, True, wait)
-        if wait is not None:  # the other workers wait too
-            self._gate.hold_until(self._clock() + min(wait, self._settings.max_wait_seconds))
-        return _Failure(error, self._settings.max_retries, False, wait,
-                        RATE_LIMITED_BACKOFF_BASE_SECONDS)
-
-    def _transport_failure(self, method: str, path: str,
-                           error: httpx.TransportError) -> _Failure:
-        """A failure to connect names the host and its setting, and gets a short budget
-        (none for TLS); other transport errors may have reached the server."""
-        connect = connect_failure(error, self._where)
-        if connect is None:
-            detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            return _Failure(ApiError(method, path, None, self.redact(f"request failed: {detail}")),
-                            self._settings.max_retries, True)
-        reason = connect.reason + source_hint(self._settings.base_uri_source)
-        budget = min(CONNECT_RETRIES, self._settings.max_retries) if connect.retryable else 0
-        return _Failure(Unreachable(method, path, None, self.redact(reason)), budget, False)
-
-    def _past_cap(self, failure: _Failure, retries: int) -> ApiError:
-        error, cap = failure.error, self._settings.max_wait_seconds
-        return gave_up(ApiError(
-            error.method, error.route, error.status,
-            f"{error.reason}; the server asks to wait {failure.wait:.0f}s, more than the "
-            f"{cap:.0f}s cap ({MAX_WAIT_VARIABLE}): try again later", error.code,
-        ), retries)
-
-    async def backoff(self, retries: int, wait: float | None = None, *,
-                      base: float = BACKOFF_BASE_SECONDS, why: str = "") -> None:
-        """Sleep before retry number `retries + 1`: exponential backoff with jitter, or
-        longer when the server asked for longer (`wait`), never more than the cap."""
-        seconds = backoff_seconds(retries, base, self._rng)
-        if wait is not None:
-            seconds = max(seconds, wait + self._rng.uniform(0, RETRY_JITTER_SECONDS))
-        cap = self._settings.max_wait_seconds
-        if seconds > cap:
-            why += f"; asked to wait {seconds:.0f}s, capped at {cap:.0f}s ({MAX_WAIT_VARIABLE})"
-            seconds = cap
-        self._announce(seconds, f"before retrying {why}" if why else "before retrying")
-        await self._sleep(seconds)
-
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        headers: Mapping[str, str],
-        params: Mapping[str, str | int] | None,
-        json: Any,
-    ) -> httpx.Response:
-        async with self._slots:
-            await self._gate.enter()
-            response: httpx.Response | None = None
-            try:
-                self.calls += 1
-                response = await self._client.request(
-                    method, path, headers=headers, params=params, json=json
-                )
-            finally:
-                self._gate.leave(response.headers if response is not None else None)
-            return response
-
-    def error(
-        self, method: str, path: str, response: httpx.Response, *, beta: bool, reason: str = ""
-    ) -> ApiError:
-        """The ApiError for an answer: LaunchDarkly's `message` (and `code`) when the body
-        is its error shape, else the HTTP reason phrase; `reason` overrides the text."""
-        code: str | None = None
-        message = response.reason_phrase or "HTTP error"
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("message"), str):
-            message = body["message"]
-            code = body["code"] if isinstance(body.get("code"), str) else None
-            if code:
-                message = f"{message} ({code})"
-        text = reason or message
-        if response.status_code == 401:
-            text = (f"{text}: LaunchDarkly refused the access token from "
+    def _hint(self, status: int, text: str, *, beta: bool) -> str:
+        if status == 401:
+            return (f"{text}: LaunchDarkly refused the access token from "
                     f"{self._settings.token_source}; {TOKEN_HINT}")
-        elif response.status_code == 403:
+        if status == 403:
             text = f"{text}; {TOKEN_HINT}"
             if beta:
-                text += (
-                    f", and that this route accepts LD-API-Version: "
-                    f"{self._settings.beta_api_version}"
-                )
-        return ApiError(method, path, response.status_code, self.redact(text), code)
-
-
-def gave_up(failure: ApiError, retries: int) -> ApiError:
-    return type(failure)(
-        failure.method,
-        failure.route,
-        failure.status,
-        f"{failure.reason} (gave up after {retries} retries)",
-        failure.code,
-    )
+                text += (f", and that this route accepts LD-API-Version: "
+                         f"{self._settings.beta_api_version}")
+        return text

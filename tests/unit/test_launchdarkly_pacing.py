@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from reconciler.errors import ApiError
+from reconciler.http.pacing import Announcer, RateLimitGate
 from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.launchdarkly.pacing import Announcer, RateLimitGate
 from reconciler.settings import LaunchDarklySettings
 from tests.faketime import START, FakeTime
 
@@ -210,8 +210,7 @@ def test_gate_spends_the_allowance_left_after_requests_in_flight() -> None:
         for _ in range(3):
             await gate.enter()
         # One request answers: 3 remaining, but 2 more are in flight and may count.
-        gate.leave(httpx.Headers({"X-Ratelimit-Global-Remaining": "3",
-                                  "X-Ratelimit-Reset": fake.epoch_ms(1)}))
+        gate.leave([(3, START + 1)])
         await gate.enter()  # the 1 that is left
         assert fake.sleeps == []
         await gate.enter()  # none left: waits for the window to reset

@@ -1,54 +1,51 @@
-"""Rate limits and waits: how long a refused request waits, a gate that paces new
-requests, and the announcement of long waits.
+"""Waits: how long a retry backs off, a gate that paces new requests, and the
+announcement of long waits.
 
-LaunchDarkly reports its limits in headers (facts 2.6): `X-Ratelimit-{Global,Route,
-Auth-Token}-Remaining`, `X-Ratelimit-Reset` and `X-Ratelimit-Auth-Token-Reset` (epoch ms),
-and `Retry-After` (seconds) for the IP limit. Every header is optional.
-
-Every wait is capped (`LaunchDarklySettings.max_wait_seconds`): LaunchDarkly's windows are
-ten seconds, so a reset an hour away is a skewed clock or a proxy's doing, and a run must
-not hang on it. A retry always backs off exponentially with jitter: headers can lengthen
-a wait, never shorten it (a reset in the past or `Retry-After: 0` would otherwise spend
-every retry in a second).
+Every wait is capped (the service's `max_wait_seconds`): a reset an hour away is a skewed
+clock or a proxy's doing, and a run must not hang on it. A retry always backs off
+exponentially: headers can lengthen a wait, never shorten it (a reset in the past or
+`Retry-After: 0` would otherwise spend every retry in a second).
 """
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-
-import httpx
 
 from reconciler.settings import ANNOUNCE_AFTER_SECONDS
 
 # Spread the workers that wake at the same reset (terraform-provider-launchdarkly#35).
 RETRY_JITTER_SECONDS = 0.25
 PACING_JITTER_SECONDS = 0.05
-# Exponential backoff: retry n waits between half and all of min(base * 2**n, cap).
-BACKOFF_BASE_SECONDS = 0.25  # 5xx and transport errors
-RATE_LIMITED_BACKOFF_BASE_SECONDS = 1.0  # 429: the window is seconds long, not less
-BACKOFF_CAP_SECONDS = 8.0
-
-RESET = "X-Ratelimit-Reset"
-TOKEN_RESET = "X-Ratelimit-Auth-Token-Reset"
-# (remaining header, reset header) per kind of limit.
-LIMITS = (
-    ("X-Ratelimit-Global-Remaining", RESET),
-    ("X-Ratelimit-Route-Remaining", RESET),
-    ("X-Ratelimit-Auth-Token-Remaining", TOKEN_RESET),
-)
 
 log = logging.getLogger(__name__)
 
 
-def _epoch_seconds(value: str | None) -> float | None:
-    try:
-        return int(value) / 1000.0 if value is not None else None
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff: retry n waits min(base * 2**n, ceiling), or, with jitter,
+    between half and all of it (jitter spreads concurrent workers; a client that sends one
+    request at a time needs none)."""
+
+    base: float = 0.25  # 5xx and transport errors
+    rate_limited_base: float = 1.0  # a refused request: windows are seconds long, not less
+    ceiling: float = 8.0
+    jitter: bool = True
+
+    def seconds(self, retries: int, rng: random.Random, *, rate_limited: bool = False) -> float:
+        """The wait before retry `retries + 1`: the floor no header can lower."""
+        base = self.rate_limited_base if rate_limited else self.base
+        ceiling = min(self.ceiling, base * 2**retries)
+        return ceiling / 2 + rng.uniform(0, ceiling / 2) if self.jitter else ceiling
+
+    def header_jitter(self, rng: random.Random) -> float:
+        """Added to a wait the server asked for."""
+        return rng.uniform(0, RETRY_JITTER_SECONDS) if self.jitter else 0.0
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (seconds or an HTTP date)."""
     if value is None:
         return None
     try:
@@ -61,40 +58,38 @@ def _retry_after(value: str | None, now: float) -> float | None:
         return None
 
 
-def header_wait(headers: httpx.Headers, now: float) -> float | None:
-    """Seconds a refused request's headers ask to wait (a reset in the past means 0), not
-    capped; None when they say nothing. With several limits, the latest reset wins."""
-    waits = [
-        max(0.0, reset - now)
-        for reset in (_epoch_seconds(headers.get(RESET)), _epoch_seconds(headers.get(TOKEN_RESET)))
-        if reset is not None
-    ]
-    retry_after = _retry_after(headers.get("Retry-After"), now)
-    if retry_after is not None:
-        waits.append(retry_after)
-    return max(waits) if waits else None
+@dataclass(frozen=True)
+class Wait:
+    """A wait long enough to tell the user about (the CLI prints it on stderr)."""
+
+    seconds: float
+    reason: str
+
+    def __str__(self) -> str:
+        return f"waiting {self.seconds:.0f}s: {self.reason}"
 
 
-def backoff_seconds(retries: int, base: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter before retry `retries + 1`: at least half the
-    ceiling, which is the floor no header can lower."""
-    ceiling = min(BACKOFF_CAP_SECONDS, base * 2**retries)
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+def log_wait(wait: Wait) -> None:
+    """The default sink: a log record, which the CLI's notice handler prints."""
+    log.info("%s", wait)
 
 
 class Announcer:
-    """Logs a wait longer than ANNOUNCE_AFTER_SECONDS, once for all the workers that wait
-    for the same moment (eight workers behind one rate limit make one line, not eight)."""
+    """Passes on a wait longer than ANNOUNCE_AFTER_SECONDS, once for all the workers that
+    wait for the same moment (eight workers behind one rate limit make one line, not
+    eight)."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], sink: Callable[[Wait], None] = log_wait
+                 ) -> None:
         self._clock = clock
+        self._sink = sink
         self._until = 0.0  # the end of the latest announced wait
 
     def __call__(self, seconds: float, reason: str) -> None:
         end = self._clock() + seconds
         if seconds > ANNOUNCE_AFTER_SECONDS and end > self._until + ANNOUNCE_AFTER_SECONDS:
             self._until = end
-            log.info("waiting %.0fs: %s", seconds, reason)
+            self._sink(Wait(seconds, reason))
 
 
 class RateLimitGate:
@@ -142,16 +137,12 @@ class RateLimitGate:
                 break
         self.in_flight += 1
 
-    def leave(self, headers: httpx.Headers | None) -> None:
-        """Count a request out of flight and learn the budget from its response."""
+    def leave(self, budgets: Iterable[tuple[int, float]]) -> None:
+        """Count a request out of flight and learn the budget its response reported, as
+        (remaining, reset in epoch seconds) per limit."""
         self.in_flight -= 1
-        if headers is None:
-            return
-        for remaining_header, reset_header in LIMITS:
-            remaining = headers.get(remaining_header)
-            reset = _epoch_seconds(headers.get(reset_header) or headers.get(RESET))
-            if remaining is not None and remaining.isdigit() and reset is not None:
-                self.limit(int(remaining) - self.in_flight, reset)
+        for remaining, reset in budgets:
+            self.limit(remaining - self.in_flight, reset)
 
     def hold_until(self, when: float) -> None:
         """No new request starts before `when` (epoch seconds)."""

@@ -1,5 +1,5 @@
-"""What a failure to connect means, in one line that names the host and the setting
-that chose it.
+"""What a failure to connect means, in one line that names the host (the service adds
+the setting that chose it).
 
 A failure to connect (refused, DNS, a connect timeout, TLS) guarantees the request was
 never sent, so even a POST may be retried; a certificate or TLS failure will not heal on
@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
-
-from reconciler.settings import BASE_URI_FLAG, BASE_URI_VARIABLE, DEFAULT_SOURCE
 
 CONNECT_RETRIES = 3  # a short, bounded retry: a restarting proxy, a DNS hiccup
 
@@ -29,14 +27,6 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
     while seen is not None:
         yield seen
         seen = seen.__cause__ or seen.__context__
-
-
-def source_hint(source: str) -> str:
-    """`; ` and where the address came from, for the end of a message ("" if unknown)."""
-    if source == DEFAULT_SOURCE:
-        return (f"; this is the default address; set {BASE_URI_FLAG} or {BASE_URI_VARIABLE} "
-                "to use another")
-    return f"; the address comes from {source}" if source else ""
 
 
 def connect_failure(error: httpx.TransportError, where: str) -> ConnectFailure | None:
