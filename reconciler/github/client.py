@@ -1,5 +1,6 @@
-"""A small GitHub REST client: settings from the Actions environment, rate-limit retries,
-paging. Only what the PR comment and the drift issue need.
+"""A small GitHub REST client on the shared HTTP layer: settings from the Actions
+environment, GitHub's rate-limit headers, paging. Only what the PR comment and the drift
+issue need.
 
 GitHub's rate limits (docs "Rate limits for the REST API"): a refused request is a 403 or
 429. With `Retry-After`, wait that many seconds; with `X-RateLimit-Remaining: 0`, wait until
@@ -8,10 +9,10 @@ minute, longer on each retry. A 403 that is none of these is a permission error:
 """
 
 import json
-import logging
+import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler import USER_AGENT
 from reconciler.errors import ApiError, SettingsError
-from reconciler.settings import ANNOUNCE_AFTER_SECONDS, check_base_uri, check_token
+from reconciler.http import Backoff, Service, SyncRequester, message_field
+from reconciler.http.pacing import Wait, log_wait, retry_after
+from reconciler.settings import check_base_uri, check_token
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -30,12 +32,10 @@ SECONDARY_WAIT_SECONDS = 60.0
 # A primary limit can reset up to an hour away: rather fail with the time than hold CI.
 MAX_WAIT_SECONDS = 300.0
 MAX_RETRIES = 3
-SERVER_ERROR_WAIT_SECONDS = 2.0
+# One request at a time, so no jitter; rate limits and errors back off alike: 2, 4, 8 s.
+BACKOFF = Backoff(base=2.0, rate_limited_base=2.0, ceiling=8.0, jitter=False)
 PAGE_SIZE = 100
 MAX_PAGES = 50  # 5,000 comments or issues: past that, something is wrong
-REASON_LENGTH = 300
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,38 +103,52 @@ def pull_request_from_event(environ: Mapping[str, str]) -> PullRequest:
                         "runs on pull_request events")
 
 
+_message = message_field("message")
+
+
 def rate_limit_wait(response: httpx.Response, now: float, retries: int) -> float | None:
     """Seconds to wait before retrying a rate-limited answer; None if it is not one."""
     if response.status_code not in (403, 429):
         return None
     headers = response.headers
-    try:
-        return max(0.0, float(headers["Retry-After"]))
-    except (KeyError, ValueError):
-        pass
+    asked = retry_after(headers.get("Retry-After"), now)
+    if asked is not None:
+        return asked
     if headers.get("X-RateLimit-Remaining") == "0":
         try:
             # +1: GitHub's clock and ours differ by up to a second.
             return max(0.0, float(headers["X-RateLimit-Reset"]) - now) + 1.0
         except (KeyError, ValueError):
             pass
-    if response.status_code == 429 or "rate limit" in _message(response).lower():
+    if response.status_code == 429 or "rate limit" in _message(response)[0].lower():
         return SECONDARY_WAIT_SECONDS * 2**retries
     return None
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
-    return response.reason_phrase
+class GitHubLimits:
+    """GitHub's rate limits, as the module docstring says; no pacing budget (one request
+    at a time)."""
+
+    def limited(self, response: httpx.Response) -> bool:
+        return rate_limit_wait(response, 0.0, 0) is not None
+
+    def wait(self, response: httpx.Response, now: float, retries: int) -> float | None:
+        return rate_limit_wait(response, now, retries)
+
+    def budget(self, headers: httpx.Headers) -> Iterable[tuple[int, float]]:
+        return ()
+
+
+
+def _hint(response: httpx.Response, text: str) -> str:
+    if response.status_code in (401, 403, 404) and "rate limit" not in text.lower():
+        return text + ("; check GITHUB_TOKEN and the workflow's permissions "
+                       "(pull-requests: write / issues: write)")
+    return text
 
 
 class GitHubClient:
-    """Blocking httpx client (the CLI is synchronous and the calls are sequential)."""
+    """Blocking client (the CLI is synchronous and the calls are sequential)."""
 
     def __init__(
         self,
@@ -143,28 +157,36 @@ class GitHubClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
+        on_wait: Callable[[Wait], None] = log_wait,
     ) -> None:
         self.settings = settings
-        # Looked up now, not at import: tests replace time.sleep to wait for nothing.
-        self._sleep = sleep or time.sleep
-        self._clock = clock or time.time
-        self._client = httpx.Client(
+        service = Service(
             base_url=settings.api_url,
-            transport=transport,
-            timeout=httpx.Timeout(30.0),
             headers={
                 "Authorization": f"Bearer {settings.token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": USER_AGENT,
             },
+            secret=settings.token,
+            limits=GitHubLimits(),
+            read_error=_message,
+            hint=_hint,
+            max_retries=MAX_RETRIES,
+            max_wait_seconds=MAX_WAIT_SECONDS,
+            waits_past_cap=0,  # a primary limit can reset an hour away: fail, never hold CI
+            backoff=BACKOFF,
+            address_source="; GITHUB_API_URL sets the address",
         )
+        # Looked up now, not at import: tests replace time.sleep to wait for nothing.
+        self._http = SyncRequester(service, transport=transport, sleep=sleep or time.sleep,
+                                   clock=clock or time.time, rng=random.Random(),
+                                   on_wait=on_wait)
 
     def __enter__(self) -> "GitHubClient":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._client.close()
+        self._http.close()
 
     def repo_path(self, suffix: str) -> str:
         return f"/repos/{self.settings.repository}/{suffix}"
@@ -173,35 +195,10 @@ class GitHubClient:
                 params: Mapping[str, str | int] | None = None) -> httpx.Response:
         """The first successful answer, after rate-limit retries (and, for requests that
         are safe to repeat, 5xx and transport-error retries); else an ApiError."""
-        # A POST that failed with a 5xx may still have landed: repeating it could post twice.
-        repeatable = method != "POST"
-        route = urlsplit(path).path or path
-        retries = 0
-        while True:
-            try:
-                response = self._client.request(method, path, json=json, params=params)
-            except httpx.TransportError as error:
-                failure = ApiError(method, route, None, self._redact(
-                    f"could not reach GitHub: {type(error).__name__}"))
-                wait = SERVER_ERROR_WAIT_SECONDS * 2**retries if repeatable else None
-            else:
-                if response.is_success:
-                    return response
-                failure = self._error(method, route, response)
-                wait = rate_limit_wait(response, self._clock(), retries)
-                if wait is not None:  # headers lengthen the backoff, never shorten it
-                    wait = max(wait, SERVER_ERROR_WAIT_SECONDS * 2**retries)
-                if wait is None and repeatable and response.status_code in (500, 502, 503, 504):
-                    wait = SERVER_ERROR_WAIT_SECONDS * 2**retries
-            if wait is None or retries >= MAX_RETRIES:
-                raise failure
-            if wait > MAX_WAIT_SECONDS:
-                raise ApiError(method, route, failure.status,
-                               f"{failure.reason} (rate limited for {wait:.0f}s more)")
-            if wait > ANNOUNCE_AFTER_SECONDS:
-                log.info("waiting %.0fs: before retrying %s", wait, failure)
-            self._sleep(wait)
-            retries += 1
+        response = self._http.send(method, path, json=json, params=params)
+        if not response.is_success:
+            raise self._http.error(method, path, response)
+        return response
 
     def paged(self, path: str, params: Mapping[str, str | int]) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint, following `Link: rel="next"`."""
@@ -224,12 +221,3 @@ class GitHubClient:
         if (target.scheme, target.netloc) != (base.scheme, base.netloc):
             raise ApiError("GET", path, None, f"refusing a next-page link to {target.netloc}")
 
-    def _error(self, method: str, route: str, response: httpx.Response) -> ApiError:
-        reason = _message(response)[:REASON_LENGTH]
-        if response.status_code in (401, 403, 404) and "rate limit" not in reason.lower():
-            reason += ("; check GITHUB_TOKEN and the workflow's permissions "
-                       "(pull-requests: write / issues: write)")
-        return ApiError(method, route, response.status_code, self._redact(reason))
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self.settings.token, "***")

@@ -194,9 +194,12 @@ def test_a_reset_far_away_fails_at_once_instead_of_holding_ci() -> None:
     handler, _ = answers(limited(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
                                  "API rate limit exceeded"))
     sleeps: list[float] = []
-    with client_for(handler, sleeps) as client, pytest.raises(ApiError, match="rate limited"):
+    with client_for(handler, sleeps) as client, pytest.raises(ApiError) as caught:
         client.request("GET", client.repo_path("issues"))
     assert sleeps == []
+    assert str(caught.value) == (
+        "GET /repos/acme/pipelines/issues: 403 API rate limit exceeded; the server asks to "
+        "wait 3001s, more than the 300s cap: try again later")
 
 
 def test_a_permission_error_is_not_retried_and_hides_the_token() -> None:
@@ -232,7 +235,9 @@ def test_transport_errors_become_api_errors() -> None:
     with client_for(handler, sleeps) as client, pytest.raises(ApiError) as caught:
         client.request("GET", client.repo_path("issues"))
     assert caught.value.status is None
-    assert "could not reach GitHub: ConnectError" in str(caught.value)
+    assert str(caught.value) == (
+        "GET /repos/acme/pipelines/issues: cannot connect to api.github.test (connection "
+        "refused); GITHUB_API_URL sets the address (gave up after 3 retries)")
     assert len(sleeps) == MAX_RETRIES
 
 
