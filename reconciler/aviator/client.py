@@ -1,11 +1,18 @@
-"""An async httpx client for Aviator's Releases REST API (reference/aviator/api-reference.md).
+"""An async client for Aviator's Releases REST API (reference/aviator/api-reference.md),
+on the shared HTTP layer.
 
 Aviator answers errors as `{"error": "..."}`; they become ApiError naming the method and
-the route. There are no retries: the callers are a best-effort reporter and a one-shot
-command, and a repeated create-deployment would run the environment's workflow twice.
+the route. Its rate limits are undocumented: a 429, with `Retry-After` if any. Retries are
+few and waits short: the callers are a best-effort reporter and a one-shot command. A POST
+that may have landed is never sent again: a repeated create-deployment would run the
+environment's workflow twice.
 """
 
+import asyncio
+import random
 import re
+import time
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
@@ -14,14 +21,16 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reconciler import USER_AGENT
 from reconciler.errors import ApiError, ReconcilerError
+from reconciler.http import AsyncRequester, RetryAfterLimits, Service, message_field
+from reconciler.http.pacing import Wait, log_wait
 
 # `<release version>-rc<N>`: Aviator requires the -rcN suffix. No slash or space, as the
 # version is a path segment.
 RC_VERSION = re.compile(r"(?P<release>[^\s/]+)-rc(?P<candidate>\d+)")
 MAX_PER_PAGE = 100
-REASON_LENGTH = 300
+MAX_RETRIES = 2
+MAX_WAIT_SECONDS = 30.0  # longer, and the apply it reports on goes on without it
 
 
 class DeploymentStatus(StrEnum):
@@ -79,17 +88,8 @@ def _already_exists(error: ApiError) -> bool:
     )
 
 
-def _reason(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "error"
-    if isinstance(body, dict):
-        # Aviator's `error`; `message` is what proxies and the sandbox's fault knob send.
-        for field in ("error", "message"):
-            if isinstance(body.get(field), str):
-                return body[field][:REASON_LENGTH]
-    return response.reason_phrase or "error"
+# Aviator's `error`; `message` is what proxies and the sandbox's fault knob send.
+_read_error = message_field("error", "message")
 
 
 class AviatorClient:
@@ -97,25 +97,31 @@ class AviatorClient:
 
     def __init__(self, base_url: str, token: str, *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 timeout_seconds: float = 10.0) -> None:
-        self._token = token
-        self._client = httpx.AsyncClient(
+                 timeout_seconds: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.time,
+                 on_wait: Callable[[Wait], None] = log_wait) -> None:
+        service = Service(
             base_url=base_url.rstrip("/"),
-            transport=transport,
-            timeout=httpx.Timeout(timeout_seconds),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            secret=token,
+            limits=RetryAfterLimits(),
+            read_error=_read_error,
+            max_retries=MAX_RETRIES,
+            max_wait_seconds=MAX_WAIT_SECONDS,
+            waits_past_cap=0,
+            address_source="; AVIATOR_BASE_URL sets the address",
+            timeout_seconds=timeout_seconds,
         )
+        self._http = AsyncRequester(service, transport=transport, sleep=sleep, clock=clock,
+                                    rng=random.Random(), on_wait=on_wait)
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def create_release(self, project: str, version: str, *, repo: str, commit: str,
                              trigger_build_workflow: bool = False) -> bool:
@@ -184,17 +190,10 @@ class AviatorClient:
 
     async def _send(self, method: str, path: str, *, json: Any = None,
                     params: dict[str, int] | None = None) -> httpx.Response:
-        try:
-            response = await self._client.request(method, path, json=json, params=params)
-        except httpx.RequestError as error:
-            raise ApiError(method, path, None,
-                           f"could not reach Aviator ({type(error).__name__})") from None
+        response = await self._http.send(method, path, json=json, params=params)
         if response.is_success:
             return response
-        raise ApiError(method, path, response.status_code, self._redact(_reason(response)))
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***")
+        raise self._http.error(method, path, response)
 
     @staticmethod
     def _json(response: httpx.Response, method: str, path: str) -> Any:

@@ -12,6 +12,7 @@ import respx
 from reconciler.aviator import AviatorClient, DeploymentStatus, InvalidVersion, check_version
 from reconciler.errors import ApiError
 from reconciler.sandbox import transport
+from tests.faketime import FakeTime
 
 T = TypeVar("T")
 TOKEN = "aviator-canary-5f4e3d2c1b"
@@ -203,7 +204,7 @@ def test_already_exists_in_a_400_is_not_an_error_and_tokens_are_redacted() -> No
     route = respx.post(f"{base}/api/releases/p/releases/{version(1)}")
 
     async def create() -> bool:
-        async with AviatorClient(base, TOKEN) as client:
+        async with AviatorClient(base, TOKEN, sleep=FakeTime().sleep) as client:
             return await client.create_release("p", version(1), repo="a/b", commit=SHA)
 
     route.mock(return_value=httpx.Response(400, json={"error": "Release already exists"}))
@@ -214,7 +215,7 @@ def test_already_exists_in_a_400_is_not_an_error_and_tokens_are_redacted() -> No
         asyncio.run(create())
     assert str(refused.value).endswith("401 bad token ***")
     route.mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(ApiError, match=r"could not reach Aviator \(ConnectError\)"):
+    with pytest.raises(ApiError, match=r"cannot connect to aviator\.test \(refused\)"):
         asyncio.run(create())
 
 
