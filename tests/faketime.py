@@ -21,5 +21,10 @@ class FakeTime:
         # Concurrent sleepers each wake at their own deadline; the clock never goes back.
         self.now = max(self.now, deadline)
 
+    def sleep_blocking(self, seconds: float) -> None:
+        """For a blocking client: the same record and the same jump of the clock."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
     def epoch_ms(self, seconds_from_now: float) -> str:
         return str(int((self.now + seconds_from_now) * 1000))
