@@ -135,8 +135,9 @@ class Requester:
 
     async def send(self, method: str, path: str, *, beta: bool,
                    params: Mapping[str, str | int] | None = None, json: Any = None,
-                   idempotent: bool | None = None) -> httpx.Response:
-        """See AsyncRequester.send."""
+                   idempotent: bool = True) -> httpx.Response:
+        """See AsyncRequester.send. Every request is taken as safe to repeat unless the
+        caller says otherwise (a create: `idempotent=False`)."""
         version = self._settings.beta_api_version if beta else self._settings.api_version
         return await self._http.send(method, path, params=params, json=json,
                                      headers={"LD-API-Version": version},
