@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import CoreSchema
 
+from reconciler.kinds.policies.models import PostReleasePolicyRequest
 from reconciler.manifest.models import CreateReleasePipelineInput, ProjectSettings
 from reconciler.plan import Plan
 
@@ -34,6 +35,10 @@ def pipeline_schema() -> dict[str, Any]:
     return _model_schema(CreateReleasePipelineInput)
 
 
+def policy_schema() -> dict[str, Any]:
+    return _model_schema(PostReleasePolicyRequest)
+
+
 def project_schema() -> dict[str, Any]:
     return _model_schema(ProjectSettings)
 
@@ -46,6 +51,7 @@ def plan_schema() -> dict[str, Any]:
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "pipeline.schema.json": pipeline_schema,
+    "release-policy.schema.json": policy_schema,
     "project.schema.json": project_schema,
     "plan.schema.json": plan_schema,
 }

@@ -5,24 +5,23 @@ The pipeline models mirror LaunchDarkly's request schemas field for field
 required lists and descriptions, so a file can be copied from LaunchDarkly's docs.
 """
 
-import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
-from reconciler.manifest.pointers import check_pointer
+from reconciler.manifest.pointers import check_pointer_in, ignorable_models
 
-# LaunchDarkly keys: start with a letter or digit, then letters, digits, '.', '_' or '-'.
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-KEY_RE = re.compile(KEY_PATTERN)
+# Shared with the other kinds; still importable from here.
+from reconciler.specmodel import INT64_MAX as INT64_MAX
+from reconciler.specmodel import KEY_PATTERN as KEY_PATTERN
+from reconciler.specmodel import KEY_RE as KEY_RE
+from reconciler.specmodel import SpecModel as SpecModel
 
 # LaunchDarkly's own limits, used by validation (the pipeline cap lives in reconciler.rules).
 MAX_PHASES_PER_PIPELINE = 10  # a UI limit: the API accepts more, so this is a warning
 
 # Value limits, each with its source (the README's "Value limits" table lists them, and the
 # limits no source states).
-# The spec types monitoringWindowMilliseconds as `format: int64`.
-INT64_MAX = 2**63 - 1
 # releaseStrategy is a free string in the spec (`ReleaseStrategy: {type: string}`) and no
 # source lists every value, so an unknown one is a warning, not an error. Known values:
 # `monitoredRelease` is the spec's example; `manual` is what LaunchDarkly's own Terraform
@@ -38,8 +37,8 @@ RESERVED_CONTEXT_KINDS = ("kind", "multi")
 
 
 def _ignore_pointer(pointer: str) -> str:
-    # CreateReleasePipelineInput is defined below; it is looked up when files are read.
-    problem = check_pointer(pointer, CreateReleasePipelineInput).error
+    # The models are looked up when files are read: they are defined below and elsewhere.
+    problem = check_pointer_in(pointer, ignorable_models()).error
     if problem is not None:
         raise ValueError(problem)
     return pointer
@@ -64,12 +63,6 @@ IgnorePointer = Annotated[
     AfterValidator(_ignore_pointer),
     Field(json_schema_extra={"pattern": "^(/(?![0-9]+(/|$))[^/]+)+$"}),
 ]
-
-
-class SpecModel(BaseModel):
-    """Strict: unknown fields and wrong types are errors, never coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
 class ReleaseGuardianConfiguration(SpecModel):
@@ -219,14 +212,25 @@ class ProjectSettings(SpecModel):
     )
     protected: list[PipelineKey] = Field(
         default_factory=list,
-        description="Pipeline keys this tool never deletes or replaces, even with prune.",
+        description=("Pipeline and release-policy keys this tool never deletes or replaces, "
+                     "even with prune."),
     )
     ignore: list[IgnorePointer] = Field(
         default_factory=list,
         description=(
-            "JSON pointers of pipeline fields this tool does not manage, with * for the "
-            "items of phases and audiences (ignored values follow their phase and audience "
-            "by name); they are removed from both sides before diffing."
+            "JSON pointers of pipeline or release-policy fields this tool does not manage, "
+            "with * for the items of phases, audiences and stages (ignored values follow "
+            "their phase and audience by name, a stage by position); they are removed from "
+            "both sides before diffing."
         ),
         examples=[["/phases/*/audiences/*/configuration/notifyMemberIds"]],
+    )
+    policyOrder: list[PipelineKey] = Field(
+        default_factory=list,
+        description=(
+            "The keys of the project's release policies, highest priority first (rank 1). "
+            "Required with two or more policy files, naming each once; with one, leaving "
+            "it out leaves the live order alone."
+        ),
+        examples=[["prod-guarded", "everything-else"]],
     )

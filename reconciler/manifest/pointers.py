@@ -1,10 +1,11 @@
 """The grammar of `ignore` pointers in `_project.yaml`.
 
-An ignore pointer names fields inside pipelines, with `*` for the items of the `phases`
-and `audiences` lists. Ignored values follow their phase and audience by name (never by
-list index), so a pointer may not name an index, a whole list or item, or the names that
-identify items; nor the key, `isLegacy` or `isProjectDefault`, which this tool manages
-only through the files themselves. A field the models do not know is accepted with a
+An ignore pointer names fields inside pipelines or release policies (valid when either
+model holds it), with `*` for the items of the `phases`, `audiences` and `stages` lists.
+Ignored values follow their phase and audience by name (a stage by position), so a
+pointer may not name an index, a whole list or item, or the names that identify items;
+nor the key, `isLegacy` or `isProjectDefault`, which this tool manages only through the
+files themselves. A field the models do not know is accepted with a
 warning: it can only match a field LaunchDarkly returns that the models lack.
 
 The walk follows the models, so a field added to them is known here at once.
@@ -14,6 +15,7 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +73,26 @@ def _unknown(pointer: str, name: str, model: type[BaseModel], where: str) -> Poi
 def pointer_tokens(pointer: str) -> list[str]:
     """The reference tokens of a JSON pointer, unescaped as RFC 6901 says (~1 then ~0)."""
     return [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
+
+
+def ignorable_models() -> tuple[type[BaseModel], ...]:
+    """The models an ignore pointer may name fields of: a pipeline's and a policy's."""
+    # Imported here: both model modules import this one.
+    from reconciler.kinds.policies.models import PostReleasePolicyRequest
+    from reconciler.manifest.models import CreateReleasePipelineInput
+
+    return (CreateReleasePipelineInput, PostReleasePolicyRequest)
+
+
+def check_pointer_in(pointer: str, roots: Sequence[type[BaseModel]]) -> PointerCheck:
+    """Whether `pointer` names fields inside any of `roots`. It is judged by the models
+    whose top level holds its first field (by the first model when none does): a clean
+    answer wins, then a warning, else the first one's reason."""
+    first = pointer_tokens(pointer)[0] if pointer.startswith("/") else None
+    holders = [root for root in roots if first in root.model_fields] or roots[:1]
+    checks = [check_pointer(pointer, root) for root in holders]
+    return (next((c for c in checks if c.error is None and c.warning is None), None)
+            or next((c for c in checks if c.error is None), checks[0]))
 
 
 def check_pointer(pointer: str, root: type[BaseModel]) -> PointerCheck:

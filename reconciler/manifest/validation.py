@@ -6,6 +6,7 @@ the field a typo was meant to be.
 """
 
 import difflib
+import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from reconciler.kinds.policies.models import FLAG_TAG_PATTERN
 from reconciler.manifest.models import CONTEXT_KIND_PATTERN, KEY_PATTERN
 from reconciler.manifest.yamlfile import Document, Loc, Problem, dotted
 
@@ -92,6 +94,15 @@ def _unknown_field(model: type[BaseModel], loc: Loc) -> str:
     return f"unknown field {name!r} (allowed: {', '.join(allowed)})"
 
 
+def _not_one_of(value: Any, expected: str) -> str:
+    """A value outside an enum, with the nearest allowed value when one is close."""
+    allowed = re.findall(r"'([^']*)'", expected)
+    close = (difflib.get_close_matches(value, allowed, n=1, cutoff=0.6)
+             if isinstance(value, str) else [])
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"expected {expected}, got {_describe_value(value)}{guess}"
+
+
 def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
@@ -103,6 +114,14 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
         return f"expected {_EXPECTED[kind]}, got {_describe_value(error['input'])}"
     if kind == "too_short" and error.get("ctx", {}).get("min_length") == 1:
         return "must not be empty"
+    if kind == "too_long":
+        return (f"at most {error['ctx']['max_length']} items, got "
+                f"{error['ctx']['actual_length']}")
+    if kind == "string_too_long":
+        return (f"at most {error['ctx']['max_length']} characters, got "
+                f"{len(error['input'])}")
+    if kind == "literal_error":
+        return _not_one_of(error["input"], error["ctx"]["expected"])
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
         return f"must be {words} {error['ctx'][name]}, got {error['input']}"
@@ -110,6 +129,10 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     if kind == "string_pattern_mismatch" and pattern == KEY_PATTERN:
         return (f"{error['input']!r} is not a valid key: use letters, digits, '.', '_' and '-', "
                 "starting with a letter or digit")
+    if kind == "string_pattern_mismatch" and pattern == FLAG_TAG_PATTERN and (
+            "flagTagKeys" in loc):
+        return (f"{error['input']!r} is not a flag tag key: use letters, digits, '.', '_' "
+                "and '-'")
     if kind == "string_pattern_mismatch" and pattern == CONTEXT_KIND_PATTERN:
         return (f"{error['input']!r} is not a context kind: use letters, digits, '.', '_' "
                 "and '-'")

@@ -4,6 +4,7 @@ and accepting the example project."""
 import json
 import types
 import typing
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,19 @@ from launchdarkly_api.models.audience_configuration import AudienceConfiguration
 from launchdarkly_api.models.audience_post import AudiencePost
 from launchdarkly_api.models.create_phase_input import CreatePhaseInput
 from launchdarkly_api.models.create_release_pipeline_input import CreateReleasePipelineInput
+from launchdarkly_api.models.guarded_release_config import GuardedReleaseConfig
 from launchdarkly_api.models.pipeline_release_guardian_configuration import (
     PipelineReleaseGuardianConfiguration,
 )
+from launchdarkly_api.models.post_release_policy_request import PostReleasePolicyRequest
+from launchdarkly_api.models.progressive_release_config import ProgressiveReleaseConfig
+from launchdarkly_api.models.release_policy_scope import ReleasePolicyScope
+from launchdarkly_api.models.release_policy_stage import ReleasePolicyStage
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 
 from reconciler.cli import cli, schema_cmd  # noqa: F401  (registers the command)
+from reconciler.kinds.policies import models as policy_models
 from reconciler.manifest import models
 from reconciler.schemas import SCHEMAS, pipeline_schema, plan_schema, project_schema, render
 
@@ -33,6 +40,11 @@ MIRRORS: list[tuple[type[BaseModel], type[BaseModel]]] = [
     (models.AudiencePost, AudiencePost),
     (models.AudienceConfiguration, AudienceConfiguration),
     (models.ReleaseGuardianConfiguration, PipelineReleaseGuardianConfiguration),
+    (policy_models.PostReleasePolicyRequest, PostReleasePolicyRequest),
+    (policy_models.ReleasePolicyScope, ReleasePolicyScope),
+    (policy_models.GuardedReleaseConfig, GuardedReleaseConfig),
+    (policy_models.ProgressiveReleaseConfig, ProgressiveReleaseConfig),
+    (policy_models.ReleasePolicyStage, ReleasePolicyStage),
 ]
 
 
@@ -141,6 +153,8 @@ def _kind(annotation: Any) -> str:
         return kinds.pop()
     if origin is list:
         return f"list of {_kind(typing.get_args(annotation)[0])}"
+    if origin is typing.Literal or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return "enum"
     if origin is dict:
         return "object"
     if annotation is type(None):

@@ -1,0 +1,1 @@
+"""Release policies (beta): `pipelines/<projectKey>/release-policies/<policyKey>.yaml`."""
