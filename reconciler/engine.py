@@ -60,7 +60,9 @@ def in_shard(project: str, shard: tuple[int, int] | None) -> bool:
 
 
 def select_projects(state: DesiredState, shard: tuple[int, int] | None) -> list[DesiredProject]:
-    return [p for key, p in sorted(state.projects.items()) if in_shard(key, shard)]
+    # A folder of policies only manages no pipelines: planning it here would prune them all.
+    return [p for key, p in sorted(state.projects.items())
+            if in_shard(key, shard) and p.manages_pipelines]
 
 
 def desired_input(project: DesiredProject) -> DesiredInput:

@@ -1,4 +1,5 @@
-"""The desired state: `pipelines/<projectKey>/<pipelineKey>.yaml` and `_project.yaml`.
+"""The desired state: `pipelines/<projectKey>/<pipelineKey>.yaml`, `_project.yaml` and
+`pipelines/<projectKey>/release-policies/<policyKey>.yaml`.
 
 Every file is read and every problem of every file is collected, so one run of
 `validate` lists them all, each as `file:line:col: message`.
@@ -6,11 +7,13 @@ Every file is read and every problem of every file is collected, so one run of
 
 import difflib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ManifestError
+from reconciler.kinds.policies.checks import policy_warnings
+from reconciler.kinds.policies.models import PostReleasePolicyRequest
 from reconciler.manifest.models import (
     KEY_RE,
     KNOWN_RELEASE_STRATEGIES,
@@ -18,7 +21,7 @@ from reconciler.manifest.models import (
     CreateReleasePipelineInput,
     ProjectSettings,
 )
-from reconciler.manifest.pointers import check_pointer
+from reconciler.manifest.pointers import check_pointer_in, ignorable_models
 from reconciler.manifest.tree import Kind, classify
 from reconciler.manifest.validation import validate
 from reconciler.manifest.yamlfile import (
@@ -35,6 +38,7 @@ from reconciler.rules import MAX_PIPELINES_PER_PROJECT
 
 PIPELINE_SUFFIX = ".yaml"
 PROJECT_FILE = "_project.yaml"
+POLICY_FOLDER = "release-policies"
 
 
 @dataclass
@@ -44,12 +48,34 @@ class DesiredProject:
     pipelines: dict[str, CreateReleasePipelineInput]  # by pipeline key, in file-name order
     paths: dict[str, Path]  # pipeline key -> file
     directory: Path | None = None
+    policies: dict[str, PostReleasePolicyRequest] = field(default_factory=dict)  # file-name order
+    policy_paths: dict[str, Path] = field(default_factory=dict)  # policy key -> file
 
     def positions_of(self, key: str) -> Positions:
         """Where each value of a pipeline's file is. Read again on demand: a fleet's
         positions cost about 55 KB a file to keep, and only a problem needs them."""
-        document, _ = read_document(self.paths[key])
-        return document.positions if document is not None else Positions()
+        return _positions(self.paths[key])
+
+    def policy_positions_of(self, key: str) -> Positions:
+        """Where each value of a release policy's file is (read again, as positions_of)."""
+        return _positions(self.policy_paths[key])
+
+    @property
+    def manages_pipelines(self) -> bool:
+        # A folder of policies only leaves the project's pipelines alone; a folder with
+        # neither kind keeps its old meaning (no pipelines: prune deletes them all).
+        return bool(self.pipelines) or not self.policies
+
+    @property
+    def policy_order(self) -> list[str]:
+        """The desired rank order of the policies, highest priority first; empty when the
+        order is not managed (one policy file and no policyOrder)."""
+        return list(self.settings.policyOrder)
+
+
+def _positions(path: Path) -> Positions:
+    document, _ = read_document(path)
+    return document.positions if document is not None else Positions()
 
 
 @dataclass
@@ -123,6 +149,27 @@ def _stray(path: Path, project_dir: Path) -> Problem:
     return Problem(shown(path), 1, 1, message)
 
 
+def _stray_policy(path: Path, policy_dir: Path) -> Problem:
+    if path.suffix.lower() == ".yml":
+        message = (f"release-policy files end in {PIPELINE_SUFFIX}: rename to "
+                   f"{path.stem}{PIPELINE_SUFFIX}")
+    else:
+        message = (f"stray file: {shown(policy_dir)} holds <policyKey>{PIPELINE_SUFFIX} "
+                   "files only")
+    return Problem(shown(path), 1, 1, message)
+
+
+def _key_mismatch(path: Path, document: Document) -> Problem | None:
+    """The key must be the file's stem: one file per key, found by name."""
+    key = document.data.get("key")
+    if not isinstance(key, str) or key == path.stem:
+        return None
+    at = document.positions.value_at(("key",))
+    return Problem(shown(path), at.line, at.column,
+                   f"key: {key!r} must equal the file name: rename the file to {key}.yaml "
+                   f"or set key: {path.stem}")
+
+
 class _ProjectReader:
     def __init__(self, key: str, directory: Path, root: Path) -> None:
         self.key = key
@@ -131,12 +178,16 @@ class _ProjectReader:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.pipeline_files = 0
+        self.policy_files: list[str] = []  # stems, valid or not: what policyOrder may name
         self.project = DesiredProject(key, ProjectSettings(), {}, {}, directory)
         self._defaults: list[tuple[str, Position]] = []
+        self._settings: tuple[Path, Document] | None = None
 
     def read(self) -> None:
         for entry, is_directory in _entries(self.directory, self.root, self.errors):
-            if is_directory:
+            if is_directory and entry.name == POLICY_FOLDER:
+                self._read_policies(entry)
+            elif is_directory:
                 self.errors.append(Problem(
                     shown(entry), 0, 0,
                     f"folders inside a project are not read: move pipeline files up to "
@@ -154,10 +205,13 @@ class _ProjectReader:
                 f"{self.pipeline_files} pipeline files, but a project holds at most "
                 f"{MAX_PIPELINES_PER_PROJECT} release pipelines"))
         self._check_defaults()
+        self._check_policy_order()
 
     def _read_settings(self, path: Path) -> None:
         document, problems = read_document(path)
         self.errors += problems
+        if document is not None:
+            self._settings = (path, document)
         if document is None or document.data is None:
             return  # an empty _project.yaml means the defaults
         settings, problems = validate(ProjectSettings, document, shown(path))
@@ -173,7 +227,7 @@ class _ProjectReader:
         for index, pointer in enumerate(pointers):
             if not isinstance(pointer, str):
                 continue
-            warning = check_pointer(pointer, CreateReleasePipelineInput).warning
+            warning = check_pointer_in(pointer, ignorable_models()).warning
             if warning is not None:
                 at = document.positions.value_at(("ignore", index))
                 self.warnings.append(Problem(shown(path), at.line, at.column,
@@ -197,19 +251,94 @@ class _ProjectReader:
             self.project.pipelines[pipeline.key] = pipeline
             self.project.paths[pipeline.key] = path
 
+    def _read_policies(self, directory: Path) -> None:
+        for entry, is_directory in _entries(directory, self.root, self.errors):
+            if is_directory:
+                self.errors.append(Problem(
+                    shown(entry), 0, 0,
+                    f"folders inside {shown(directory)} are not read: move policy files up"))
+            elif entry.suffix == PIPELINE_SUFFIX and not entry.name.startswith("_"):
+                self.policy_files.append(entry.stem)
+                self._read_policy(entry)
+            else:
+                self.errors.append(_stray_policy(entry, directory))
+
+    def _read_policy(self, path: Path) -> None:
+        where = shown(path)
+        document, problems = read_document(path)
+        self.errors += problems
+        if document is None:
+            return
+        if document.data is None:
+            self.errors.append(Problem(
+                where, 1, 1, "empty file: expected a release policy (key, name, releaseMethod)"))
+            return
+        policy, problems = validate(PostReleasePolicyRequest, document, where)
+        self.errors += problems
+        if isinstance(document.data, dict):
+            mismatch = _key_mismatch(path, document)
+            self.errors += [mismatch] if mismatch else []
+            for loc, message in policy_warnings(document.data):
+                at = document.positions.value_at(loc)
+                self.warnings.append(Problem(where, at.line, at.column,
+                                             f"{dotted(loc)}: {message}", warning=True))
+        if policy is not None and not problems:
+            self.project.policies[policy.key] = policy
+            self.project.policy_paths[policy.key] = path
+
+    def _check_policy_order(self) -> None:
+        """policyOrder names each policy file exactly once, when there are two or more
+        (with one, leaving it out leaves the order unmanaged)."""
+        path = self.directory / PROJECT_FILE
+        document = self._settings[1] if self._settings else None
+        data = document.data if document is not None else None
+        raw = data.get("policyOrder") if isinstance(data, dict) else None
+        if not isinstance(raw, list):
+            # A policyOrder that is not a list already has its error from the model.
+            if len(self.policy_files) > 1 and not (isinstance(data, dict)
+                                                   and "policyOrder" in data):
+                line = 1 if document is not None else 0
+                self.errors.append(Problem(
+                    shown(path), line, line,
+                    f"{len(self.policy_files)} release policies: list their keys in "
+                    "policyOrder, highest priority first"))
+            return
+        assert document is not None  # raw came from it
+        files = set(self.policy_files)
+        first_seen: dict[str, int] = {}
+        for index, key in enumerate(raw):
+            if not isinstance(key, str):
+                continue
+            at = document.positions.value_at(("policyOrder", index))
+            if key in first_seen:
+                first = document.positions.value_at(("policyOrder", first_seen[key]))
+                self.errors.append(Problem(
+                    shown(path), at.line, at.column,
+                    f"policyOrder[{index}]: {key!r} is listed twice (first at line "
+                    f"{first.line})"))
+                continue
+            first_seen[key] = index
+            if key not in files:
+                self.errors.append(Problem(
+                    shown(path), at.line, at.column,
+                    f"policyOrder[{index}]: no release policy {key!r} (expected "
+                    f"{shown(self.directory / POLICY_FOLDER / key)}{PIPELINE_SUFFIX})"))
+        missing = [key for key in self.policy_files if key not in first_seen]
+        if missing and (raw or len(self.policy_files) > 1):
+            at = document.positions.key_at(("policyOrder",))
+            self.errors.append(Problem(
+                shown(path), at.line, at.column,
+                f"policyOrder: {', '.join(map(repr, missing))} missing: list every release "
+                "policy once, highest priority first"))
+
     def _check_fields(self, path: Path, document: Document) -> None:
         """The rules a schema cannot express; they run on the raw data so that they are
         reported together with the schema's errors."""
         where = shown(path)
         data: dict[str, Any] = document.data
         positions = document.positions
-        key = data.get("key")
-        if isinstance(key, str) and key != path.stem:
-            at = positions.value_at(("key",))
-            self.errors.append(Problem(
-                where, at.line, at.column,
-                f"key: {key!r} must equal the file name: rename the file to {key}.yaml "
-                f"or set key: {path.stem}"))
+        mismatch = _key_mismatch(path, document)
+        self.errors += [mismatch] if mismatch else []
         if data.get("isProjectDefault") is True:
             self._defaults.append((where, positions.value_at(("isProjectDefault",))))
         phases = data.get("phases")
@@ -287,7 +416,7 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
         reader.read()
         errors += reader.errors
         warnings += reader.warnings
-        pipeline_files += reader.pipeline_files
+        pipeline_files += reader.pipeline_files + len(reader.policy_files)
         state.projects[key] = reader.project
     if pipeline_files == 0 and not missing:  # a missing folder already says why
         errors.append(Problem(where, 0, 0,
