@@ -114,7 +114,7 @@ _GUARDIAN_FIELDS = frozenset(ReleaseGuardianConfiguration.model_fields)
 UnknownField = tuple[Path, str, Any]  # the object's path in the canonical form, name, value
 
 
-def _unknown_in(node: Any, known: frozenset[str], path: Path) -> list[UnknownField]:
+def unknown_in(node: Any, known: frozenset[str], path: Path) -> list[UnknownField]:
     if not isinstance(node, Mapping):
         return []
     return [(path, name, copy.deepcopy(value)) for name, value in node.items()
@@ -125,17 +125,17 @@ def unknown_fields(raw: Mapping[str, Any]) -> list[UnknownField]:
     """The fields of a live pipeline (a ReleasePipeline response) that the models do not
     manage, in the pipeline, its phases, audiences, audience configurations and release
     guardian configurations; each located in the canonical form (same list positions)."""
-    found = _unknown_in(raw, _PIPELINE_FIELDS, ())
+    found = unknown_in(raw, _PIPELINE_FIELDS, ())
     for p, phase in enumerate(raw.get("phases") or ()):
-        found += _unknown_in(phase, _PHASE_FIELDS, ("phases", p))
+        found += unknown_in(phase, _PHASE_FIELDS, ("phases", p))
         for a, audience in enumerate(phase.get("audiences") or ()):
             where: Path = ("phases", p, "audiences", a)
-            found += _unknown_in(audience, _AUDIENCE_FIELDS, where)
+            found += unknown_in(audience, _AUDIENCE_FIELDS, where)
             configuration = audience.get("configuration")
             if isinstance(configuration, Mapping):
                 where = (*where, "configuration")
-                found += _unknown_in(configuration, _CONFIGURATION_FIELDS, where)
-                found += _unknown_in(configuration.get("releaseGuardianConfiguration"),
+                found += unknown_in(configuration, _CONFIGURATION_FIELDS, where)
+                found += unknown_in(configuration.get("releaseGuardianConfiguration"),
                                      _GUARDIAN_FIELDS, (*where, "releaseGuardianConfiguration"))
     return found
 
