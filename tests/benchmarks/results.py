@@ -45,13 +45,22 @@ class Results:
     cpu_fleet: Fleet  # W5
     version: list[Run] = field(default_factory=list)  # `reconciler --version`
     startup: list[Run] = field(default_factory=list)  # a plan of 1 pipeline, no latency
+    # Under `python -X importtime`: `plan --help`, and the start-up's plan of 1 pipeline.
+    help_imports: list[Run] = field(default_factory=list)
+    plan_imports: list[Run] = field(default_factory=list)
+    interpreter_imports: frozenset[str] = frozenset()  # what `python -c pass` imports
     w1: list[Run] = field(default_factory=list)
+    w1_warm: list[Run] = field(default_factory=list)  # parse cache filled by an earlier run
+    s1: list[Run] = field(default_factory=list)
+    s1_startup: list[Run] = field(default_factory=list)  # the script over no projects
     b1: list[Run] = field(default_factory=list)
     b1_startup: list[Run] = field(default_factory=list)  # the script over no projects
     w2: list[Run] = field(default_factory=list)
     w3: list[Run] = field(default_factory=list)
     w4: list[Run] = field(default_factory=list)
     w5: list[Run] = field(default_factory=list)
+    w5_warm: list[Run] = field(default_factory=list)
+    w6: list[Run] = field(default_factory=list)  # W3 under the rate limit
     stages: Stages = field(default_factory=lambda: Stages(0, 0, {}, {}))
 
 
@@ -69,3 +78,24 @@ def rss(runs: Sequence[Run]) -> float:
 
 def calls(runs: Sequence[Run], *, method: str | None = None, status: int | None = None) -> float:
     return median(r.count(method=method, status=status) for r in runs)
+
+
+def imports(stderr: str, interpreter: frozenset[str]) -> list[tuple[str, float]]:
+    """The top-level imports that `python -X importtime` reported in `stderr`, with their
+    cumulative seconds, less those the interpreter makes before any code runs."""
+    found = []
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if (line.startswith("import time:") and len(parts) == 3
+                and parts[1].strip().isdigit() and parts[2].startswith(" ")
+                and not parts[2].startswith("  ") and parts[2].strip() not in interpreter):
+            found.append((parts[2].strip(), int(parts[1]) / 1e6))
+    return found
+
+
+def import_seconds(runs: Sequence[Run], interpreter: frozenset[str]) -> float:
+    return median(sum(s for _, s in imports(r.measurement.stderr, interpreter)) for r in runs)
+
+
+def top_imports(stderr: str, interpreter: frozenset[str]) -> list[tuple[str, float]]:
+    return sorted(imports(stderr, interpreter), key=lambda item: item[1], reverse=True)

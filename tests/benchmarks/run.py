@@ -1,5 +1,5 @@
-"""`make bench`: the reconciler's API economy and speed at fleet scale, side by side with a
-hand-written script, in one run (issue 7).
+"""`make bench`: the reconciler's API economy and speed at fleet scale, side by side with
+hand-written scripts, in one run (issues 7 and 16).
 
     python -m tests.benchmarks.run [--runs 3] [--projects 200] [--pipelines 20]
         [--cpu-projects 500] [--latency-ms 50] [--rate-limit 50] [--out FILE]
@@ -58,6 +58,7 @@ class Bench:
         self.tiny_state = workdir / "tiny.json"
         self.tiny = workdir / "pipelines-tiny"
         self.plan_file = workdir / "plan.json"
+        self.warm_cache = workdir / "cache-warm"
         self._outputs = 0
 
     def prepare(self) -> None:
@@ -77,16 +78,20 @@ class Bench:
         return self.workdir / "runs" / f"{self._outputs:03d}"
 
     def run(self, label: str, module: str, args: Sequence[str], *, expect: int = 0,
-            server: Server | None = None, pipelines: Path | None = None) -> Run:
-        """One measured `python -m module args`, with the requests `server` logged."""
-        environ = {"LAUNCHDARKLY_ACCESS_TOKEN": TOKEN}
+            server: Server | None = None, pipelines: Path | None = None,
+            cache: Path | None = None, python: Sequence[str] = ()) -> Run:
+        """One measured `python [python] -m module args`, with the requests `server` logged.
+        The parse cache is `cache`, or a new empty one: every run is cold unless told."""
+        output = self._output()
+        environ = {"LAUNCHDARKLY_ACCESS_TOKEN": TOKEN,
+                   "RECONCILER_CACHE_DIR": str(cache or output / "cache")}
         if server is not None:
             environ["LAUNCHDARKLY_BASE_URI"] = server.url
         if pipelines is not None:
             environ["RECONCILER_PIPELINES_DIR"] = str(pipelines)
         mark = server.mark() if server is not None else 0
-        measurement = measure(label, [sys.executable, "-m", module, *args],
-                              clean_environment(environ), self._output(), expect=expect,
+        measurement = measure(label, [sys.executable, *python, "-m", module, *args],
+                              clean_environment(environ), output, expect=expect,
                               timeout=TIMEOUT_SECONDS)
         return Run(measurement, server.requests_since(mark) if server is not None else [])
 
@@ -116,25 +121,53 @@ def _updates(fleet: Fleet) -> Callable[[Run], str | None]:
                           "0 to delete")
 
 
+IMPORTTIME = ("-X", "importtime")
+
+
+def _interpreter_imports() -> frozenset[str]:
+    done = subprocess.run([sys.executable, *IMPORTTIME, "-c", "pass"], capture_output=True,
+                          text=True, check=True)
+    return frozenset(line.split("|")[2].strip() for line in done.stderr.splitlines()
+                     if line.count("|") == 2 and line.split("|")[1].strip().isdigit())
+
+
 def measure_all(bench: Bench) -> Results:
     config, fleet = bench.config, bench.fleet
     latency = ["--latency-ms", str(config.latency_ms)]
     results = Results(config=config, fleet=fleet, cpu_fleet=bench.cpu_fleet)
 
-    print("start-up", file=sys.stderr)
+    print("start-up and imports", file=sys.stderr)
     results.version = bench.repeat(
         "reconciler --version", lambda: bench.run("--version", "reconciler", ["--version"]),
         _expect_output(__version__))
+    results.help_imports = bench.repeat("imports of plan --help", lambda: bench.run(
+        "plan --help", "reconciler", ["plan", "--help"], python=IMPORTTIME),
+        _expect_output("reconciler plan [OPTIONS]"))
     with sandbox_server(bench.tiny_state, bench.workdir) as server:
         results.startup = bench.repeat("start-up: a plan of 1 pipeline", lambda: bench.run(
             "start-up", "reconciler", ["plan", "--detailed-exitcode"], server=server,
             pipelines=bench.tiny), _expect_output("No changes"))
+        results.plan_imports = bench.repeat("imports of a 1-pipeline plan", lambda: bench.run(
+            "start-up", "reconciler", ["plan", "--detailed-exitcode"], server=server,
+            pipelines=bench.tiny, python=IMPORTTIME), _expect_output("No changes"))
+    results.interpreter_imports = _interpreter_imports()
 
     with sandbox_server(bench.state, bench.workdir, *latency) as server:
-        print("W1, B1, W2", file=sys.stderr)
+        print("W1, S1, B1, W2", file=sys.stderr)
         results.w1 = bench.repeat("W1 plan, no changes", lambda: bench.run(
             "W1", "reconciler", ["plan", "--detailed-exitcode"], server=server,
             pipelines=bench.unchanged), _expect_output("No changes"))
+        bench.run("W1 filling the cache", "reconciler", ["plan"], server=server,
+                  pipelines=bench.unchanged, cache=bench.warm_cache)
+        results.w1_warm = bench.repeat("W1 plan, no changes, cache warm", lambda: bench.run(
+            "W1 warm", "reconciler", ["plan", "--detailed-exitcode"], server=server,
+            pipelines=bench.unchanged, cache=bench.warm_cache), _expect_output("No changes"))
+        results.s1 = bench.repeat("S1 asyncio + httpx script", lambda: bench.run(
+            "S1", "tests.benchmarks.script", [server.url, str(bench.unchanged)],
+            server=server), _expect_output(f"{fleet.pipelines} pipelines"))
+        results.s1_startup = bench.repeat("S1 start-up", lambda: bench.run(
+            "S1 start-up", "tests.benchmarks.script", [server.url, str(bench.no_projects)],
+            server=server), _expect_output("0 pipelines"))
         results.b1 = bench.repeat("B1 official client", lambda: bench.run(
             "B1", "tests.benchmarks.baseline", [server.url, str(bench.unchanged)],
             server=server), _expect_output(f"{fleet.pipelines} pipelines"))
@@ -147,20 +180,28 @@ def measure_all(bench: Bench) -> Results:
 
     print("W3", file=sys.stderr)
     done = f"Apply: {fleet.changed} done, 0 failed, 0 not run."
-    results.w3 = bench.repeat("W3 apply W2's plan", lambda: _apply_on_fresh_state(bench),
+    results.w3 = bench.repeat("W3 apply W2's plan", lambda: _apply_on_fresh_state(bench, []),
                               _expect_output(done))
 
-    print("W4", file=sys.stderr)
-    limited = [*latency, "--rate-limit", str(config.rate_limit)]
-    with sandbox_server(bench.state, bench.workdir, *limited) as server:
+    print("W4, W6", file=sys.stderr)
+    rate = ["--rate-limit", str(config.rate_limit)]
+    with sandbox_server(bench.state, bench.workdir, *latency, *rate) as server:
         results.w4 = bench.repeat("W4 plan under a rate limit", lambda: bench.run(
             "W4", "reconciler", ["plan", "--detailed-exitcode"], server=server,
             pipelines=bench.unchanged), _expect_output("No changes"))
+    results.w6 = bench.repeat("W6 apply under a rate limit",
+                              lambda: _apply_on_fresh_state(bench, rate), _expect_output(done))
 
     print("W5", file=sys.stderr)
+    w5 = ["plan", "--detailed-exitcode", "--sandbox", str(bench.cpu_state)]
     results.w5 = bench.repeat("W5 plan in process", lambda: bench.run(
-        "W5", "reconciler", ["plan", "--detailed-exitcode", "--sandbox", str(bench.cpu_state)],
-        expect=2, pipelines=bench.cpu_changed), _updates(bench.cpu_fleet))
+        "W5", "reconciler", w5, expect=2, pipelines=bench.cpu_changed),
+        _updates(bench.cpu_fleet))
+    bench.run("W5 filling the cache", "reconciler", w5, expect=2, pipelines=bench.cpu_changed,
+              cache=bench.warm_cache)
+    results.w5_warm = bench.repeat("W5 plan in process, cache warm", lambda: bench.run(
+        "W5 warm", "reconciler", w5, expect=2, pipelines=bench.cpu_changed,
+        cache=bench.warm_cache), _updates(bench.cpu_fleet))
     phases = bench.run("W5 stages", "tests.benchmarks.phases",
                        [str(bench.cpu_changed), str(bench.cpu_state)])
     answer = json.loads(phases.measurement.stdout)
@@ -169,13 +210,14 @@ def measure_all(bench: Bench) -> Results:
     return results
 
 
-def _apply_on_fresh_state(bench: Bench) -> Run:
-    """`apply plan.json` against a server over a fresh copy of the fleet's live state (an
-    apply changes live, so each run starts from the state W2 planned against)."""
+def _apply_on_fresh_state(bench: Bench, options: Sequence[str]) -> Run:
+    """`apply plan.json` against a server (with `options`) over a fresh copy of the fleet's
+    live state (an apply changes live, so each run starts from the state W2 planned
+    against)."""
     state = bench.workdir / "apply-state.json"
     shutil.copyfile(bench.state, state)
-    options = ["--latency-ms", str(bench.config.latency_ms)]
-    with sandbox_server(state, bench.workdir, *options) as server:
+    latency = ["--latency-ms", str(bench.config.latency_ms)]
+    with sandbox_server(state, bench.workdir, *latency, *options) as server:
         return bench.run("W3", "reconciler", ["apply", str(bench.plan_file)], server=server,
                          pipelines=bench.changed)
 

@@ -10,9 +10,12 @@ from tests.benchmarks import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-WORKLOADS = ("W1 plan, no changes", "B1 official client", "W1 against B1",
+WORKLOADS = ("plan --help", "a plan of 1 pipeline", "W1 plan, no changes",
+             "W1 plan, cache warm", "S1 asyncio + httpx script", "W1 against S1",
+             "W1 cache warm against S1", "B1 official client", "W1 against B1",
              "W2 plan, 10% changed", "W3 apply W2's plan", "W4 plan at 50 req/s",
-             "W5 plan in process, 30 pipelines")
+             "W6 apply at 50 req/s", "W5 plan in process, 30 pipelines",
+             "W5 plan in process, 30 pipelines, cache warm")
 
 
 def cells(line: str) -> list[str]:
@@ -38,10 +41,15 @@ def test_a_tiny_bench_reports_every_workload_at_its_lower_bound_of_calls(
     assert {row["Workload"] for row in rows} == set(WORKLOADS)
     counted = {row["Workload"]: row for row in rows if "API calls" in row["Figure"]}
     assert counted["W1 plan, no changes"]["Measured"] == "3"
+    assert counted["W1 plan, cache warm"]["Measured"] == "3"
+    assert counted["S1 asyncio + httpx script"]["Measured"] == "3"
     assert counted["B1 official client"]["Measured"] == "3"
     assert counted["W2 plan, 10% changed"]["Measured"] == "4"  # + 1 progressions call
     assert counted["W3 apply W2's plan"]["Measured"] == "7"  # re-plan 4 + 3 PUTs
     assert counted["W4 plan at 50 req/s"]["Measured"].startswith("3 ")
+    assert counted["W6 apply at 50 req/s"]["Measured"] == "7"
+    throttled = {row["Workload"]: row for row in rows if row["Figure"] == "429 answers"}
+    assert throttled["W6 apply at 50 req/s"]["Measured"] == "0 of 7 requests"
     assert all(row["Ratio"] == "1.00" and row["Met"] == "yes" for row in counted.values())
     assert "## Gaps" in report
     assert "| reading YAML |" in report
