@@ -33,6 +33,14 @@ STARTUP_SECONDS = 30
 STOP_SECONDS = 10
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _parse_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI's parse cache, for runs in process and in child processes alike: in the
+    session's temporary folder, never the user's ~/.cache. Shared by the whole session,
+    so most runs read some files from it, as they would in use."""
+    os.environ["RECONCILER_CACHE_DIR"] = str(tmp_path_factory.mktemp("parse-cache"))
+
+
 @pytest.fixture
 def seeded_state(tmp_path: Path) -> Callable[..., Path]:
     counter = iter(range(1_000_000))

@@ -15,6 +15,7 @@ from reconciler.cli.progress import StepProgress
 from reconciler.engine import build_plan, parse_shard, select_projects
 from reconciler.errors import ManifestError, ReconcilerError, SettingsError, StalePlan
 from reconciler.manifest import DesiredProject, read_desired
+from reconciler.manifest.cache import ParseCache
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan, write_plan
 from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
@@ -32,7 +33,8 @@ def _desired(pipelines_dir: Path, projects: tuple[str, ...], shard: str | None, 
     """The selected projects and the scope they make; ManifestError when the files fail
     (annotated in GitHub Actions; with `stale_comment`, the plan comment says so)."""
     scope = Scope.of(parse_shard(shard), projects)
-    report = read_desired(pipelines_dir, list(projects) or None)
+    report = read_desired(pipelines_dir, list(projects) or None,
+                          cache=ParseCache.from_environment(os.environ))
     if report.errors:
         annotate_problems(report.errors + report.warnings)
         if stale_comment:

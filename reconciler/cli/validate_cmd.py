@@ -1,6 +1,7 @@
 """`reconciler validate`: check `pipelines/` offline (no token), or also against live."""
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ from reconciler.cli import cli
 from reconciler.cli.actions import annotate_problems
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.manifest import DesiredState, online_problems, read_desired
+from reconciler.manifest.cache import ParseCache
 from reconciler.words import plural
 
 Catalog = dict[str, dict[str, set[str]]]
@@ -46,7 +48,7 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
 
     Problems go to stderr as file:line:col: message; exit 1 when there is an error.
     Warnings are shown but do not fail the run. Offline, no token is needed."""
-    report = read_desired(pipelines_dir)
+    report = read_desired(pipelines_dir, cache=ParseCache.from_environment(os.environ))
     problems = [str(p) for p in sorted(report.errors + report.warnings)]
     errors = len(report.errors)
     files = {error.path for error in report.errors}

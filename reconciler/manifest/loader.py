@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.errors import ManifestError
 from reconciler.kinds.policies.checks import policy_warnings
 from reconciler.kinds.policies.models import PostReleasePolicyRequest
+from reconciler.manifest.cache import ParseCache
 from reconciler.manifest.models import (
     KEY_RE,
     KNOWN_RELEASE_STRATEGIES,
@@ -31,7 +32,9 @@ from reconciler.manifest.yamlfile import (
     Positions,
     Problem,
     dotted,
+    parse_text,
     read_document,
+    read_text,
     shown,
 )
 from reconciler.rules import MAX_PIPELINES_PER_PROJECT
@@ -171,10 +174,11 @@ def _key_mismatch(path: Path, document: Document) -> Problem | None:
 
 
 class _ProjectReader:
-    def __init__(self, key: str, directory: Path, root: Path) -> None:
+    def __init__(self, key: str, directory: Path, root: Path, cache: ParseCache | None) -> None:
         self.key = key
         self.directory = directory
         self.root = root
+        self.cache = cache
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.pipeline_files = 0
@@ -235,7 +239,14 @@ class _ProjectReader:
 
     def _read_pipeline(self, path: Path) -> None:
         where = shown(path)
-        document, problems = read_document(path)
+        text, problems = read_text(path)
+        if text is None:
+            self.errors += problems
+            return
+        if self._cached_pipeline(path, text):
+            return
+        found = len(self.errors) + len(self.warnings)
+        document, problems = parse_text(where, text)
         self.errors += problems
         if document is None:
             return
@@ -250,6 +261,37 @@ class _ProjectReader:
         if pipeline is not None and not problems:
             self.project.pipelines[pipeline.key] = pipeline
             self.project.paths[pipeline.key] = path
+            if self.cache is not None and len(self.errors) + len(self.warnings) == found:
+                self._remember(text, document)
+
+    def _remember(self, text: str, document: Document) -> None:
+        """Cache a file that read with no problem: its data, and where it claims to be the
+        project's default (the one position another file's error may quote)."""
+        assert self.cache is not None
+        claims = document.data.get("isProjectDefault") is True
+        at = self._defaults[-1][1] if claims else None
+        default = None if at is None else [at.line, at.column]
+        self.cache.put(text, {"data": document.data, "default": default})
+
+    def _cached_pipeline(self, path: Path, text: str) -> bool:
+        """Take the pipeline from the cache when a file of this text read cleanly before.
+        The one check that depends on the file's name (key = file name) runs again."""
+        entry = self.cache.get(text) if self.cache is not None else None
+        if entry is None:
+            return False
+        try:
+            pipeline = CreateReleasePipelineInput.model_validate(entry["data"])
+            default = entry["default"]
+            position = Position(*default) if default is not None else None
+        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            return False  # an entry that does not decode: read the file
+        if pipeline.key != path.stem:
+            return False  # the full read reports it, with its position
+        self.project.pipelines[pipeline.key] = pipeline
+        self.project.paths[pipeline.key] = path
+        if position is not None:
+            self._defaults.append((shown(path), position))
+        return True
 
     def _read_policies(self, directory: Path) -> None:
         for entry, is_directory in _entries(directory, self.root, self.errors):
@@ -382,9 +424,11 @@ class _ProjectReader:
                 f"{first_path}:{first.line}:{first.column} already claims it"))
 
 
-def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> ManifestReport:
+def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None, *,
+                 cache: ParseCache | None = None) -> ManifestReport:
     """Read everything under `pipelines_dir` (or only the named projects) and report every
-    problem; the state holds the pipelines that passed."""
+    problem; the state holds the pipelines that passed. With `cache`, files that read
+    cleanly before are taken from it, and those read cleanly now are added to it."""
     state = DesiredState({}, [])
     errors: list[Problem] = []
     warnings: list[Problem] = []
@@ -412,7 +456,7 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
 
     pipeline_files = 0
     for key, directory in sorted(project_dirs.items()):
-        reader = _ProjectReader(key, directory, root)
+        reader = _ProjectReader(key, directory, root, cache)
         reader.read()
         errors += reader.errors
         warnings += reader.warnings
@@ -422,6 +466,9 @@ def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> 
         errors.append(Problem(where, 0, 0,
                               f"no pipeline files found (expected "
                               f"{where}/<projectKey>/<pipelineKey>{PIPELINE_SUFFIX})"))
+    if cache is not None:
+        cache.save()
+        cache.close()
     state.warnings = [str(warning) for warning in sorted(warnings)]
     return ManifestReport(state, sorted(errors), sorted(warnings))
 

@@ -316,11 +316,8 @@ def _unsupported_tag(tag: str, event: Any) -> _Refused:
     return _Refused(_position(event.start_mark), f"unsupported YAML tag {written}")
 
 
-def _parse(path: Path) -> tuple[str | None, Document | None, list[Problem]]:
-    where = shown(path)
-    text, problems = read_text(path)
-    if text is None:
-        return None, None, problems
+def parse_text(where: str, text: str) -> tuple[Document | None, list[Problem]]:
+    """Parse the text of the file shown as `where` (read by read_text)."""
     try:
         builder = _Builder(pure=False)
         data = builder.build(text)
@@ -330,9 +327,17 @@ def _parse(path: Path) -> tuple[str | None, Document | None, list[Problem]]:
         builder = _Builder(pure=True)
         data = _build_reporting(builder, text)
     if isinstance(data, Problem):
-        return text, None, [Problem(where, data.line, data.column, data.message)]
+        return None, [Problem(where, data.line, data.column, data.message)]
     duplicates = [Problem(where, p.line, p.column, message) for p, message in builder.duplicates]
-    return text, Document(data, builder.positions), duplicates
+    return Document(data, builder.positions), duplicates
+
+
+def _parse(path: Path) -> tuple[str | None, Document | None, list[Problem]]:
+    text, problems = read_text(path)
+    if text is None:
+        return None, None, problems
+    document, problems = parse_text(shown(path), text)
+    return text, document, problems
 
 
 def _build_reporting(builder: "_Builder", text: str) -> Any:
