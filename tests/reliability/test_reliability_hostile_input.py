@@ -54,6 +54,21 @@ phases:
             rolloutWeight: 50
             rollbackOnRegression: true
 """
+VALID_POLICY = b"""key: fuzz
+name: Fuzz
+releaseMethod: guarded-release
+scope:
+  environmentKeys: [production]
+  flagTagKeys: [web]
+guardedReleaseConfig:
+  rolloutContextKindKey: user
+  minSampleSize: 100
+  rollbackOnRegression: true
+  metricKeys: [latency]
+  stages:
+    - {allocation: 10000, durationMillis: 60000}
+    - {allocation: 50000, durationMillis: 60000}
+"""
 SNIPPETS = [
     "&a ", "*a", "<<: *a\n", "!!python/object/apply:os.system ['true'] ", "!!binary aGk=",
     "!custom ", "? ", "---\n", "...\n", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "\t", "{", "}",
@@ -108,8 +123,8 @@ def bounded_memory() -> Iterator[None]:
 
 
 @st.composite
-def mutated_yaml(draw: st.DrawFn) -> bytes:
-    data = bytearray(VALID)
+def mutated_yaml(draw: st.DrawFn, valid: bytes = VALID) -> bytes:
+    data = bytearray(valid)
     for _ in range(draw(st.integers(1, 6))):
         at = draw(st.integers(0, len(data)))
         kind = draw(st.sampled_from(
@@ -164,7 +179,7 @@ def validate(content: bytes, file_name: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / "pipelines" / "web"
-        folder.mkdir(parents=True)
+        (folder / file_name).parent.mkdir(parents=True)
         if file_name == "_project.yaml":
             (folder / "fuzz.yaml").write_bytes(VALID)
         (folder / file_name).write_bytes(content)
@@ -206,6 +221,20 @@ def test_hostile_yaml_gets_file_line_errors_never_a_traceback(content: bytes,
 def test_the_valid_file_passes() -> None:
     # The mutations start from a file that validates, so any error comes from them.
     assert validate(VALID, "fuzz.yaml") == 0
+    assert validate(VALID_POLICY, POLICY_FILE) == 0
+
+
+POLICY_FILE = "release-policies/fuzz.yaml"
+
+
+@seed(base_seed())
+@FUZZ
+@given(content=mutated_yaml(VALID_POLICY) | random_yaml())
+@example(content=LAUGHS)
+@example(content=VALID_POLICY.replace(b"10000", b"1" + b"0" * 400))
+@example(content=VALID_POLICY.replace(b"[web]", b"[" + b"w," * 2000 + b"w]"))
+def test_hostile_policy_files_get_file_line_errors_never_a_traceback(content: bytes) -> None:
+    validate(content, POLICY_FILE)
 
 
 # --- plan files ----------------------------------------------------------------------------
