@@ -65,7 +65,10 @@ def validate_command(ctx: click.Context, pipelines_dir: Path, online: bool,
     if errors:
         click.echo(f"{plural(errors, 'error')} in {plural(len(files), 'file')}", err=True)
         ctx.exit(1)
-    pipelines = sum(len(project.pipelines) for project in report.state.projects.values())
+    projects = report.state.projects.values()
+    pipelines = sum(len(project.pipelines) for project in projects)
+    policies = sum(len(project.policies) for project in projects)
+    counted = plural(pipelines, "pipeline") + (
+        f" and {plural(policies, 'release policy', 'release policies')}" if policies else "")
     checked = " (environments and segments checked live)" if online else ""
-    click.echo(f"ok: {plural(pipelines, 'pipeline')} in "
-               f"{plural(len(report.state.projects), 'project')}{checked}")
+    click.echo(f"ok: {counted} in {plural(len(report.state.projects), 'project')}{checked}")

@@ -6,8 +6,10 @@ from typing import Any
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from reconciler.cli import cli, validate_cmd  # noqa: F401  (registers the command)
 from reconciler.engine import select_projects
 from reconciler.errors import ManifestError
 from reconciler.kinds.policies import models
@@ -105,6 +107,21 @@ def test_an_invalid_policy_is_an_error_of_the_whole_load(tmp_path: Path) -> None
         f"{tmp_path}/web/release-policies/p.yaml:3:16: releaseMethod: expected "
         "'guarded-release', 'immediate-release' or 'progressive-release', got a string "
         "('slow')"]
+
+
+def test_validate_counts_the_policies_it_read(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "pipelines", {
+        "web/standard.yaml": pipeline_yaml("standard"),
+        "web/release-policies/only.yaml": policy_yaml("only"),
+        "payments/release-policies/a.yaml": policy_yaml("a"),
+        "payments/release-policies/b.yaml": policy_yaml("b"),
+        "payments/_project.yaml": "policyOrder: [b, a]\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", "pipelines"])
+    assert (result.exit_code, result.stdout) == (
+        0, "ok: 1 pipeline and 3 release policies in 2 projects\n")
 
 
 def test_ignore_pointers_may_name_policy_fields(tmp_path: Path) -> None:
