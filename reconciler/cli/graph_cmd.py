@@ -9,9 +9,9 @@ import click
 
 from reconciler.cli import cli
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
-from reconciler.engine import desired_input, live_input
 from reconciler.errors import SettingsError
 from reconciler.graph import mermaid, printable, text_tree
+from reconciler.kinds.pipelines.inputs import desired_input, live_input
 from reconciler.manifest import load_desired
 from reconciler.normalize import Canonical
 from reconciler.render.markup import fence, text

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli, graph_cmd  # noqa: F401  (registers the command)
-from reconciler.engine import desired_input
 from reconciler.graph import mermaid, printable, text_tree
+from reconciler.kinds.pipelines.inputs import desired_input
 from reconciler.manifest import load_desired
 from reconciler.normalize import Canonical, canonical
 

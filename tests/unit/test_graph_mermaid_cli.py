@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine import desired_input
 from reconciler.graph import mermaid, printable
+from reconciler.kinds.pipelines.inputs import desired_input
 from reconciler.manifest import load_desired
 from reconciler.normalize import canonical
 from reconciler.render.markup import fence

@@ -6,16 +6,10 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from reconciler.kinds.pipelines import DesiredInput, LiveInput, classify, plan_project, simulate
 from reconciler.manifest.models import ProjectSettings
 from reconciler.normalize import canonical
-from reconciler.plan import (
-    DesiredInput,
-    LiveInput,
-    PlanOptions,
-    classify,
-    plan_project,
-    simulate,
-)
+from reconciler.plan import PlanOptions
 
 
 def pipeline(key: str, name: str | None = None, env: str = "test", legacy: bool | None = None,

@@ -19,9 +19,10 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from reconciler.kinds.pipelines import DesiredInput, LiveInput, plan_project
 from reconciler.manifest.models import ProjectSettings
 from reconciler.normalize import canonical
-from reconciler.plan import DesiredInput, LiveInput, PlanOptions, Step, plan_project
+from reconciler.plan import PlanOptions, Step
 
 CAP = 20  # LaunchDarkly: at most 20 pipelines in a project
 

@@ -9,20 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.diff import diff
+from reconciler.kinds.pipelines import DesiredInput, LiveInput, plan_project
 from reconciler.manifest.models import ProjectSettings
 from reconciler.normalize import Canonical, canonical
 from reconciler.plan import (
     Action,
     Change,
-    DesiredInput,
-    LiveInput,
     Plan,
     PlanOptions,
     ProjectPlan,
     Step,
     assemble,
     plan_digest,
-    plan_project,
 )
 from reconciler.render import render_drift_markdown, render_markdown
 

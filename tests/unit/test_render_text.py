@@ -6,21 +6,19 @@ from typing import Any
 import click
 
 from reconciler.diff import diff
+from reconciler.kinds.pipelines import DesiredInput, LiveInput, plan_project
 from reconciler.manifest.models import ProjectSettings
 from reconciler.normalize import Canonical, canonical
 from reconciler.plan import (
     Action,
     Blocked,
     Change,
-    DesiredInput,
-    LiveInput,
     Plan,
     PlanOptions,
     ProjectPlan,
     Step,
     assemble,
     plan_digest,
-    plan_project,
 )
 from reconciler.render import render_json, render_text
 
@@ -219,7 +217,7 @@ def test_json_is_the_plan_and_reads_back() -> None:
     plan = assemble([planned], PlanOptions())
     text = render_json(plan)
     document = json.loads(text)
-    assert document["digest"] == plan.digest and document["formatVersion"] == 1
+    assert document["digest"] == plan.digest and document["formatVersion"] == 2
     assert document["projects"][0]["fingerprint"] == planned.fingerprint
     update = next(s for s in document["projects"][0]["steps"] if s["action"] == "update")
     assert update["before"] == live["std"]

@@ -97,8 +97,8 @@ def test_the_order_body_is_the_scoped_keys_of_that_moment() -> None:
 
 
 def test_the_delete_threshold_names_what_it_counts() -> None:
-    assert delete_threshold_refusal(["a", "b"], 2, False, 30.0, noun="policies") == (
+    assert str(delete_threshold_refusal(["a", "b"], 2, False, 30.0, noun="policies")) == (
         "the plan deletes all 2 policies of the project (a, b); pass --force to allow it")
-    assert delete_threshold_refusal(["a", "b"], 4, False, 30.0, noun="policies") == (
+    assert str(delete_threshold_refusal(["a", "b"], 4, False, 30.0, noun="policies")) == (
         "the plan deletes 2 of 4 policies (over 30%: a, b); pass --force to allow it")
     assert delete_threshold_refusal(["a"], 4, False, 30.0) is None

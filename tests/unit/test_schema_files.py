@@ -176,9 +176,10 @@ def test_models_mirror_the_spec_field_for_field(ours: type[BaseModel],
 
 
 def test_a_real_plan_matches_the_plan_schema() -> None:
+    from reconciler.kinds.pipelines import DesiredInput, LiveInput, plan_project
     from reconciler.manifest.models import ProjectSettings
     from reconciler.normalize import canonical
-    from reconciler.plan import DesiredInput, LiveInput, PlanOptions, assemble, plan_project
+    from reconciler.plan import PlanOptions, assemble
 
     def body(key: str, name: str) -> dict:
         return canonical({"key": key, "name": name, "phases": [

@@ -10,6 +10,9 @@ back the original description exactly, so nothing the user wrote is lost.
 
 import re
 
+from reconciler.kinds.pipelines.inputs import LiveInput
+from reconciler.normalize import Canonical
+
 _MARKER = "[reconciler: holds the project default for {key}]"
 _MARKER_RE = re.compile(
     r" ?\[reconciler: holds the project default for ([A-Za-z0-9][A-Za-z0-9._-]*)\]\Z")
@@ -26,3 +29,29 @@ def read_marker(description: str) -> tuple[str, str | None]:
     if found is None:
         return description, None
     return description[:found.start()], found.group(1)
+
+
+def marked(form: Canonical, key: str) -> Canonical:
+    """`form` with the marker that records the default parked for `key` (if the description
+    is compared at all: an ignored description is not)."""
+    if "description" not in form:
+        return dict(form)
+    return {**form, "description": with_marker(form["description"], key)}
+
+
+def live_marks(live: LiveInput) -> dict[str, str]:
+    """Live pipelines carrying a marker, and the key each marker names."""
+    marks = {}
+    for key, form in live.pipelines.items():
+        _, parked_for = read_marker(form.get("description") or "")
+        if parked_for is not None:
+            marks[key] = parked_for
+    return marks
+
+
+def without_marks(live: LiveInput) -> LiveInput:
+    """Live as the user left it: markers stripped from the descriptions."""
+    forms = {key: {**form, "description": read_marker(form.get("description") or "")[0]}
+             for key, form in live.pipelines.items()}
+    return LiveInput(forms, live.default_key, live.unknown)
+
