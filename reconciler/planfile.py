@@ -29,6 +29,8 @@ def read_plan(path: Path) -> Plan:
         raise PlanFileError(f"{path}: not a plan file: JSON nested too deeply") from None
     if not isinstance(data, dict) or "formatVersion" not in data:
         raise PlanFileError(f"{path}: not a plan file (no formatVersion)")
+    if data["formatVersion"] == 1:
+        raise PlanFileError(f"{path}: this plan was written by plan format 1; run plan again")
     if data["formatVersion"] != FORMAT_VERSION:
         raise PlanFileError(f"{path}: plan format {data['formatVersion']!r} is not supported "
                             f"by this version (expects {FORMAT_VERSION}); plan again")

@@ -234,7 +234,8 @@ def test_missing_token_and_plain_http_are_one_line_errors(workspace) -> None:
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda text: text[: len(text) // 2], "invalid JSON"),
-    (lambda text: text.replace('"formatVersion": 1', '"formatVersion": 99'), "not supported"),
+    (lambda text: text.replace('"formatVersion": 2', '"formatVersion": 99'), "not supported"),
+    (lambda text: text.replace('"formatVersion": 2', '"formatVersion": 1'), "run plan again"),
     (lambda text: text.replace('"From git"', '"Tampered"', 1), "digest"),
 ])
 def test_a_damaged_plan_file_is_refused(workspace, tmp_path: Path, mutate, message) -> None:
