@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from reconciler.kinds.pipelines import PIPELINES
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject
-from reconciler.plan import PlanOptions, ProjectPlan, Step
+from reconciler.plan import PlanOptions, ProjectPlan
 from reconciler.plan.dispatch import DispatchTable
 
 Desired = TypeVar("Desired")
@@ -29,13 +29,12 @@ class Kind(Protocol[Desired, Live]):
     An ApiError raised by `fetch` or `plan` makes the project's plan for this kind an
     unread one (the engine's job, not the kind's). Apply runs each step through
     `dispatch`; the simulator inside `plan` must replay steps through the same table.
+    A kind is registered by adding its object to KINDS; the renderers read ProjectPlan
+    fields, so a kind's own wording is added there when it has one.
     """
 
     name: str
     """The kind's name: ProjectPlan.kind, and its key in the registry ("pipelines")."""
-
-    noun: str
-    """One resource, as people read it ("pipeline"); renderers pluralise it."""
 
     dispatch: DispatchTable[Any]
     """Per Action this kind plans: its replay on the kind's model (the proof) and its
@@ -63,9 +62,6 @@ class Kind(Protocol[Desired, Live]):
         then classification, ordering and the proof (pure), as a ProjectPlan whose `kind`
         is `name`, refused (ProjectPlan.refusals) rather than raising when a rule
         forbids it."""
-
-    def step_title(self, step: Step) -> str:
-        """A step as one line names it, e.g. "create checkout-pipeline"."""
 
 
 KINDS: tuple[Kind[Any, Any], ...] = (PIPELINES,)

@@ -16,12 +16,11 @@ from reconciler.kinds.pipelines.proof import simulate
 from reconciler.kinds.pipelines.reads import active_releases, preflight
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject
-from reconciler.plan import PlanOptions, ProjectPlan, Step
+from reconciler.plan import PlanOptions, ProjectPlan
 
 
 class Pipelines:
     name = KIND_NAME
-    noun = "pipeline"
     dispatch = TABLE
 
     def manages(self, project: DesiredProject) -> bool:
@@ -44,9 +43,6 @@ class Pipelines:
         active = await active_releases(client, project.key, classified)
         planned = plan_project(project.key, desired, live, active, options, classified)
         return await preflight(client, project, live, planned)
-
-    def step_title(self, step: Step) -> str:
-        return f"{step.action} {step.key}"
 
 
 PIPELINES = Pipelines()
