@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import PlanFileError
 from reconciler.files import write_atomically
+from reconciler.kinds import KINDS
 from reconciler.plan import FORMAT_VERSION, Plan, plan_digest
 
 
@@ -47,4 +48,7 @@ def read_plan(path: Path) -> Plan:
     if digest != plan.digest:
         raise PlanFileError(f"{path}: the plan's content does not match its digest "
                             "(edited by hand?); plan again")
+    if (unknown := sorted({p.kind for p in plan.projects} - {k.name for k in KINDS})):
+        raise PlanFileError(f"{path}: the plan names kinds this version does not know "
+                            f"({', '.join(unknown)}); plan again")
     return plan

@@ -11,8 +11,8 @@ from reconciler.plan import Action, PlanOptions, ProjectPlan, Step, assemble
 from reconciler.planfile import read_plan, write_plan
 
 
-def saved(tmp_path: Path) -> Path:
-    project = ProjectPlan(project="web", kind="pipelines", fingerprint="f" * 64, liveCount=1,
+def saved(tmp_path: Path, kind: str = "pipelines") -> Path:
+    project = ProjectPlan(project="web", kind=kind, fingerprint="f" * 64, liveCount=1,
                           desiredCount=1, steps=[Step(action=Action.DELETE, key="old")])
     path = tmp_path / "plan.json"
     write_plan(assemble([project], PlanOptions()), path)
@@ -43,3 +43,11 @@ def test_the_kind_is_sealed_by_the_digest(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('"kind": "pipelines"', '"kind": "policies"'))
     with pytest.raises(PlanFileError, match="does not match its digest"):
         read_plan(path)
+
+
+def test_a_plan_naming_a_kind_this_version_does_not_know_is_refused(tmp_path: Path) -> None:
+    path = saved(tmp_path, kind="dashboards")
+    with pytest.raises(PlanFileError) as refused:
+        read_plan(path)
+    assert str(refused.value) == (f"{path}: the plan names kinds this version does not know "
+                                  "(dashboards); plan again")
