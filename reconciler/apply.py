@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.errors import ReconcilerError
-from reconciler.kinds import kind_named
+from reconciler.kinds.registry import kind_named
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.plan import Action, Plan, ProjectPlan
 from reconciler.plan.dispatch import run

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.errors import ApiError, SettingsError, Unreachable
-from reconciler.kinds import Kind, managed_kinds
+from reconciler.kinds import Kind
+from reconciler.kinds.registry import managed_kinds
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
 from reconciler.manifest.yamlfile import shown

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import PlanFileError
 from reconciler.files import write_atomically
-from reconciler.kinds import KINDS
+from reconciler.kinds.registry import KINDS
 from reconciler.plan import FORMAT_VERSION, Plan, plan_digest
 
 

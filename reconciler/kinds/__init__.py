@@ -1,19 +1,23 @@
 """Resource kinds: what the tool manages in a LaunchDarkly project, one plug-in each.
 
 A kind is one package, reconciler.kinds.<name>, exposing an object that satisfies `Kind`;
-it is registered in `KINDS` below. The engine, apply and the plan's JSON loop over
-`KINDS` and know no kind by name: a project is planned once per kind it manages, in the
-registry's order, and each ProjectPlan carries its kind's `name`.
+it is registered in `KINDS` (reconciler.kinds.registry). The engine, apply and the plan's
+JSON loop over `KINDS` and know no kind by name: a project is planned once per kind it
+manages, in the registry's order, and each ProjectPlan carries its kind's `name`.
+
+This module imports nothing of the tool at run time: the manifest imports the kinds'
+models (reconciler.kinds.<name>.models), which must not pull the planners in with them.
 """
 
-from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from __future__ import annotations
 
-from reconciler.kinds.pipelines import PIPELINES
-from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.manifest import DesiredProject
-from reconciler.plan import PlanOptions, ProjectPlan
-from reconciler.plan.dispatch import DispatchTable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from reconciler.launchdarkly import LaunchDarklyClient
+    from reconciler.manifest import DesiredProject
+    from reconciler.plan import PlanOptions, ProjectPlan
+    from reconciler.plan.dispatch import DispatchTable
 
 Desired = TypeVar("Desired")
 Live = TypeVar("Live")
@@ -29,7 +33,7 @@ class Kind(Protocol[Desired, Live]):
     An ApiError raised by `fetch` or `plan` makes the project's plan for this kind an
     unread one (the engine's job, not the kind's). Apply runs each step through
     `dispatch`; the simulator inside `plan` must replay steps through the same table.
-    A kind is registered by adding its object to KINDS; the renderers read ProjectPlan
+    A kind is registered by adding its object to registry.KINDS; the renderers read ProjectPlan
     fields, so a kind's own wording is added there when it has one.
     """
 
@@ -62,19 +66,3 @@ class Kind(Protocol[Desired, Live]):
         then classification, ordering and the proof (pure), as a ProjectPlan whose `kind`
         is `name`, refused (ProjectPlan.refusals) rather than raising when a rule
         forbids it."""
-
-
-KINDS: tuple[Kind[Any, Any], ...] = (PIPELINES,)
-
-
-def kind_named(name: str) -> Kind[Any, Any]:
-    """The registered kind called `name` (a saved plan's ProjectPlan.kind)."""
-    for kind in KINDS:
-        if kind.name == name:
-            return kind
-    raise KeyError(name)
-
-
-def managed_kinds(project: DesiredProject) -> Sequence[Kind[Any, Any]]:
-    """The kinds a project is planned for, in registry order: those that manage it."""
-    return [kind for kind in KINDS if kind.manages(project)]

@@ -1,0 +1,23 @@
+"""The registry of resource kinds, in the order a project's plans come (pipelines first)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.kinds import Kind
+from reconciler.kinds.pipelines import PIPELINES
+from reconciler.manifest import DesiredProject
+
+KINDS: tuple[Kind[Any, Any], ...] = (PIPELINES,)
+
+
+def kind_named(name: str) -> Kind[Any, Any]:
+    """The registered kind called `name` (a saved plan's ProjectPlan.kind)."""
+    for kind in KINDS:
+        if kind.name == name:
+            return kind
+    raise KeyError(name)
+
+
+def managed_kinds(project: DesiredProject) -> Sequence[Kind[Any, Any]]:
+    """The kinds a project is planned for, in registry order: those that manage it."""
+    return [kind for kind in KINDS if kind.manages(project)]
