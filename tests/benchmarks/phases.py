@@ -23,7 +23,7 @@ from typing import Any, TypeVar  # noqa: E402
 from reconciler.cli import GC_THRESHOLDS, plan_cmd  # noqa: E402, F401  (what `plan` imports)
 from reconciler.cli.options import open_client  # noqa: E402
 from reconciler.engine import select_projects  # noqa: E402
-from reconciler.kinds.pipelines import classify, desired_input, live_input, plan_project  # noqa: E402  # noqa: E402
+from reconciler.kinds.pipelines import classify, desired_input, live_input, plan_project  # noqa: E402
 from reconciler.manifest import loader  # noqa: E402
 from reconciler.plan import PlanOptions, assemble  # noqa: E402
 from reconciler.render import render_text  # noqa: E402
