@@ -24,7 +24,7 @@ from reconciler.manifest.models import (
 )
 from reconciler.manifest.pointers import check_pointer_in, ignorable_models
 from reconciler.manifest.tree import Kind, classify
-from reconciler.manifest.validation import validate
+from reconciler.manifest.validation import Model, validate
 from reconciler.manifest.yamlfile import (
     Document,
     Loc,
@@ -250,19 +250,25 @@ class _ProjectReader:
         self.errors += problems
         if document is None:
             return
-        if document.data is None:
-            self.errors.append(Problem(
-                where, 1, 1, "empty file: expected a release pipeline (key, name, phases)"))
-            return
-        pipeline, problems = validate(CreateReleasePipelineInput, document, where)
-        self.errors += problems
+        pipeline = self._validated(where, document, CreateReleasePipelineInput,
+                                   "a release pipeline (key, name, phases)")
         if isinstance(document.data, dict):
             self._check_fields(path, document)
-        if pipeline is not None and not problems:
+        if pipeline is not None:
             self.project.pipelines[pipeline.key] = pipeline
             self.project.paths[pipeline.key] = path
             if self.cache is not None and len(self.errors) + len(self.warnings) == found:
                 self._remember(text, document)
+
+    def _validated(self, where: str, document: Document, model: type[Model], expected: str
+                   ) -> Model | None:
+        """The file's value, or None when it is empty or has a problem (each recorded)."""
+        if document.data is None:
+            self.errors.append(Problem(where, 1, 1, f"empty file: expected {expected}"))
+            return None
+        value, problems = validate(model, document, where)
+        self.errors += problems
+        return value if not problems else None
 
     def _remember(self, text: str, document: Document) -> None:
         """Cache a file that read with no problem: its data, and where it claims to be the
@@ -311,12 +317,8 @@ class _ProjectReader:
         self.errors += problems
         if document is None:
             return
-        if document.data is None:
-            self.errors.append(Problem(
-                where, 1, 1, "empty file: expected a release policy (key, name, releaseMethod)"))
-            return
-        policy, problems = validate(PostReleasePolicyRequest, document, where)
-        self.errors += problems
+        policy = self._validated(where, document, PostReleasePolicyRequest,
+                                 "a release policy (key, name, releaseMethod)")
         if isinstance(document.data, dict):
             mismatch = _key_mismatch(path, document)
             self.errors += [mismatch] if mismatch else []
@@ -324,7 +326,7 @@ class _ProjectReader:
                 at = document.positions.value_at(loc)
                 self.warnings.append(Problem(where, at.line, at.column,
                                              f"{dotted(loc)}: {message}", warning=True))
-        if policy is not None and not problems:
+        if policy is not None:
             self.project.policies[policy.key] = policy
             self.project.policy_paths[policy.key] = path
 
