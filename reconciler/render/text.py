@@ -3,10 +3,9 @@
 from collections.abc import Callable
 from typing import Any
 
-import click
-
 from reconciler.graph import printable
 from reconciler.plan import Plan, ProjectPlan
+from reconciler.render.ansi import Colour, style
 from reconciler.render.changes import (
     SYMBOLS,
     Block,
@@ -25,7 +24,8 @@ from reconciler.scope import Scope
 
 Paint = Callable[..., str]
 
-COLOURS = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta", "*": "cyan"}
+COLOURS: dict[str, Colour] = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta",
+                              "*": "cyan"}
 
 
 def _lines(line: Line, paint: Paint) -> list[str]:
@@ -70,8 +70,8 @@ def render_text(plan: Plan, *, color: bool, scope: Scope | None = None) -> str:
     changes, then Terraform's summary line. Deterministic: no timestamps. `scope` says
     which projects were asked for, for a plan that holds none."""
 
-    def paint(text: str, **style: Any) -> str:
-        return click.style(text, **style) if color else text
+    def paint(text: str, **how: Any) -> str:
+        return style(text, **how) if color else text
 
     lines: list[str] = []
     for project in plan.projects:

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import click
+import pytest
 
 from reconciler.diff import diff
 from reconciler.kinds.pipelines import DesiredInput, LiveInput, plan_project
@@ -21,6 +22,7 @@ from reconciler.plan import (
     plan_digest,
 )
 from reconciler.render import render_json, render_text
+from reconciler.render.ansi import style
 
 
 def form(key: str, audience: str = "QA", **extra: Any) -> Canonical:
@@ -198,6 +200,16 @@ def test_colour_only_when_asked() -> None:
     coloured = render_text(plan, color=True)
     assert "\x1b[33m" in coloured  # yellow for an update
     assert click.unstyle(coloured) == render_text(plan, color=False)
+
+
+@pytest.mark.parametrize("fg", [None, "red", "green", "yellow", "magenta", "cyan"])
+@pytest.mark.parametrize("bold", [False, True])
+@pytest.mark.parametrize("dim", [False, True])
+def test_colour_is_the_bytes_click_wrote(fg, bold: bool, dim: bool) -> None:
+    # The renderer no longer imports click; its colour must not change a byte. (It only
+    # ever asks for bold or dim, never for "not bold", which click writes as a code.)
+    assert style("text", fg=fg, bold=bold, dim=dim) == click.style(
+        "text", fg=fg, bold=bold or None, dim=dim or None)
 
 
 def test_hostile_values_cannot_drive_the_terminal() -> None:
