@@ -6,9 +6,9 @@ is created with create-deployment instead, which runs the environment's deploy w
 After the last step: success or failure. Aviator's status update takes no error text, so
 the details of a failure stay in apply's own output.
 
-Best effort: each problem is one `warning:` line on stderr and apply's exit code never
-changes. What could not be reported at the start is tried again at the end, so an Aviator
-blip still leaves the outcome recorded.
+Best effort: each problem is one `warning:` line, handed to the caller's `echo` (the CLI
+shows it on stderr), and apply's exit code never changes. What could not be reported at
+the start is tried again at the end, so an Aviator blip still leaves the outcome recorded.
 
 A sharded apply (`--shard`, `--project`) is one part of the commit's deployment, and every
 part reports to the same environment and version. So that a failed part is never masked
@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
-
 from reconciler.apply import ApplyReport
 from reconciler.aviator.client import AviatorClient, DeploymentStatus
 from reconciler.aviator.release import Commit, current_commit
@@ -36,16 +34,12 @@ Finished = Callable[[ApplyReport], None]
 RECENT = 20  # deployments read to find this version's: parts of one apply run together
 
 
-def _stderr(line: str) -> None:
-    click.echo(line, err=True)
-
-
 class ApplyDeployment:
     """One apply of `commit`, reported to the environment in `settings`."""
 
     def __init__(self, settings: AviatorSettings, commit: Commit,
                  connect: Callable[[], AviatorClient], *, trigger: bool,
-                 echo: Echo = _stderr, scope: Scope = WHOLE) -> None:
+                 echo: Echo, scope: Scope = WHOLE) -> None:
         self.settings = settings
         self.commit = commit
         self.version = commit.version
@@ -123,7 +117,7 @@ class ApplyDeployment:
 
 
 def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                     echo: Echo = _stderr, scope: Scope = WHOLE) -> ApplyDeployment | None:
+                     echo: Echo, scope: Scope = WHOLE) -> ApplyDeployment | None:
     """The deployment to report, or None when Aviator is not configured (or is configured
     unusably, which is one warning)."""
     try:
@@ -140,7 +134,7 @@ def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigge
 
 @contextmanager
 def report_apply(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                 echo: Echo = _stderr, scope: Scope = WHOLE) -> Iterator[Finished]:
+                 echo: Echo, scope: Scope = WHOLE) -> Iterator[Finished]:
     """Around apply's execution: reports the start on entry; call what it yields with the
     ApplyReport to report success or failure. An exception out of the block reports
     failure (an interrupt: canceled) and goes on up."""

@@ -40,9 +40,9 @@ def _desired(pipelines_dir: Path, projects: tuple[str, ...], shard: str | None, 
         if stale_comment:
             from reconciler.github import publish_stale_plan_comment
 
-            publish_stale_plan_comment(len(report.errors),
-                                       len({error.path for error in report.errors}),
-                                       os.environ, scope)
+            click.echo(publish_stale_plan_comment(len(report.errors),
+                                                  len({error.path for error in report.errors}),
+                                                  os.environ, scope), err=True)
         raise ManifestError([str(error) for error in report.errors])
     for warning in report.state.warnings:
         click.echo(warning, err=True)
@@ -137,7 +137,7 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     if github_comment:
         from reconciler.github import publish_plan_comment  # only this flag needs GitHub
 
-        publish_plan_comment(markdown, os.environ, scope)
+        click.echo(publish_plan_comment(markdown, os.environ, scope), err=True)
     if not result.applicable:
         return 1
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
@@ -168,10 +168,15 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     if github_issue:
         from reconciler.github import publish_drift_issue  # only this flag needs GitHub
 
-        publish_drift_issue(report if result.has_changes else None, os.environ, scope)
+        click.echo(publish_drift_issue(report if result.has_changes else None, os.environ,
+                                       scope), err=True)
     if result.failed:
         return 1  # drift in the projects that were read is reported above, but not all were
     return EXIT_CHANGES if result.has_changes else 0
+
+
+def _stderr(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _confirm(result: Plan, yes: bool) -> None:
@@ -265,7 +270,7 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     from reconciler.aviator import report_apply  # only an apply that changes things needs it
 
     with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger,
-                      scope=scope) as finished:
+                      echo=_stderr, scope=scope) as finished:
         report = _execute(result, base_uri, sandbox, concurrency)
         code = _report(report)
         finished(report)

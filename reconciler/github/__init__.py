@@ -5,12 +5,11 @@ section 9).
 are missing and ApiError when GitHub refuses. `publish_plan_comment` and
 `publish_drift_issue` are what the CLI calls: the plan or drift report is already printed,
 so a GitHub failure becomes a warning and leaves the exit code alone (the log still has
-the plan), while a missing setting still fails the command.
+the plan), while a missing setting still fails the command. They return the line for the
+CLI to show on stderr: what was done, or the warning.
 """
 
 from collections.abc import Mapping
-
-import click
 
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.github.client import GitHubClient, pull_request_from_event, settings_from_environ
@@ -47,31 +46,30 @@ def sync_drift_issue(markdown: str | None, environ: Mapping[str, str],
 
 
 def publish_plan_comment(markdown: str, environ: Mapping[str, str],
-                         scope: Scope = WHOLE) -> None:
+                         scope: Scope = WHOLE) -> str:
     """`plan --github-comment`, after the plan is printed."""
     try:
-        click.echo(f"github: {post_plan_comment(markdown, environ, scope)}", err=True)
+        return f"github: {post_plan_comment(markdown, environ, scope)}"
     except ApiError as error:
-        click.echo(f"warning: the plan was not posted to the pull request: {error}", err=True)
+        return f"warning: the plan was not posted to the pull request: {error}"
 
 
 def publish_stale_plan_comment(errors: int, files: int, environ: Mapping[str, str],
-                               scope: Scope = WHOLE) -> None:
+                               scope: Scope = WHOLE) -> str:
     """`plan --github-comment` on files that fail validation: the comment says it is out
     of date. Best effort: the validation errors are what fails the run."""
     try:
         run_url = settings_from_environ(environ).run_url
         done = post_plan_comment(stale_markdown(scope, errors, files, run_url), environ, scope)
-        click.echo(f"github: marked out of date: {done}", err=True)
     except ReconcilerError as error:
-        click.echo(f"warning: the plan comment was not marked out of date: {error}", err=True)
+        return f"warning: the plan comment was not marked out of date: {error}"
+    return f"github: marked out of date: {done}"
 
 
 def publish_drift_issue(markdown: str | None, environ: Mapping[str, str],
-                        scope: Scope = WHOLE) -> None:
+                        scope: Scope = WHOLE) -> str:
     """`drift --github-issue`, after the drift report is printed."""
     try:
-        click.echo(f"github: drift issue: {sync_drift_issue(markdown, environ, scope)}",
-                   err=True)
+        return f"github: drift issue: {sync_drift_issue(markdown, environ, scope)}"
     except ApiError as error:
-        click.echo(f"warning: the drift issue was not updated: {error}", err=True)
+        return f"warning: the drift issue was not updated: {error}"
