@@ -1,15 +1,15 @@
 """Options shared by the commands that read LaunchDarkly, and the client they open."""
 
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.settings import resolve_settings, sandbox_settings
+from reconciler.manager import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,17 +37,7 @@ def ld_options(command: F) -> F:
     return command
 
 
-@asynccontextmanager
-async def open_client(base_uri: str | None, sandbox: Path | None,
-                      concurrency: int | None) -> AsyncIterator[LaunchDarklyClient]:
+def open_client(base_uri: str | None, sandbox: Path | None, concurrency: int | None
+                ) -> AbstractAsyncContextManager[LaunchDarklyClient]:
     """A LaunchDarkly client: the real API, or the in-process sandbox (no token needed)."""
-    if sandbox is not None:
-        from reconciler.sandbox import create_app, transport
-
-        settings = sandbox_settings(concurrency)
-        async with LaunchDarklyClient(settings, transport=transport(create_app(sandbox))) as client:
-            yield client
-        return
-    settings = resolve_settings(base_uri, concurrency, os.environ)
-    async with LaunchDarklyClient(settings) as client:
-        yield client
+    return Connection(base_uri, sandbox, concurrency).open(os.environ)

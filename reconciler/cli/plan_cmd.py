@@ -1,23 +1,22 @@
 """`plan`, `apply` and `drift`: read git and live, plan, and (for apply) execute."""
 
-import asyncio
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from reconciler.apply import ApplyReport, StepResult, StepStatus, apply_plan
+from reconciler.apply import ApplyReport, OnResult, StepStatus
 from reconciler.cli.actions import annotate_plan, annotate_problems, summarize
 from reconciler.cli.colour import colour_for, draws_bar
-from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
+from reconciler.cli.options import ld_options, pipelines_dir_option
 from reconciler.cli.progress import StepProgress
-from reconciler.engine import build_plan, parse_shard, select_projects
-from reconciler.errors import ManifestError, ReconcilerError, SettingsError, StalePlan
-from reconciler.manifest import DesiredProject, read_desired
-from reconciler.manifest.cache import ParseCache
+from reconciler.errors import ReconcilerError, SettingsError
+from reconciler.manager import Connection, InvalidFiles, Manager, SavedPlan, Selection
 from reconciler.plan import Plan, PlanOptions
-from reconciler.planfile import read_plan, write_plan
+from reconciler.planfile import write_plan
 from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
 from reconciler.render.changes import failure_line
 from reconciler.scope import Scope
@@ -28,34 +27,26 @@ from . import cli
 EXIT_CHANGES = 2
 
 
-def _desired(pipelines_dir: Path, projects: tuple[str, ...], shard: str | None, *,
-             stale_comment: bool = False) -> tuple[list[DesiredProject], Scope]:
-    """The selected projects and the scope they make; ManifestError when the files fail
-    (annotated in GitHub Actions; with `stale_comment`, the plan comment says so)."""
-    scope = Scope.of(parse_shard(shard), projects)
-    report = read_desired(pipelines_dir, list(projects) or None,
-                          cache=ParseCache.from_environment(os.environ))
-    if report.errors:
+def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
+            stale_comment: bool = False) -> Selection:
+    """The selected projects; when the files fail, their problems are annotated in GitHub
+    Actions (and with `stale_comment`, the plan comment says it is out of date) before the
+    error goes on up."""
+    try:
+        selection = manager.select(projects, shard)
+    except InvalidFiles as invalid:
+        report = invalid.report
         annotate_problems(report.errors + report.warnings)
         if stale_comment:
             from reconciler.github import publish_stale_plan_comment
 
             click.echo(publish_stale_plan_comment(len(report.errors),
                                                   len({error.path for error in report.errors}),
-                                                  os.environ, scope), err=True)
-        raise ManifestError([str(error) for error in report.errors])
-    for warning in report.state.warnings:
+                                                  os.environ, invalid.scope), err=True)
+        raise
+    for warning in selection.warnings:
         click.echo(warning, err=True)
-    return select_projects(report.state, scope.shard), scope
-
-
-def _make_plan(desired: list[DesiredProject], options: PlanOptions, base_uri: str | None,
-               sandbox: Path | None, concurrency: int | None) -> Plan:
-    async def run() -> Plan:
-        async with open_client(base_uri, sandbox, concurrency) as client:
-            return await build_plan(client, desired, options)
-
-    return asyncio.run(run())
+    return selection
 
 
 def _report_unread(plan: Plan, fmt: str) -> None:
@@ -124,8 +115,9 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     """Show what apply would change, field by field."""
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    desired, scope = _desired(pipelines_dir, projects, shard, stale_comment=github_comment)
-    result = _make_plan(desired, options, base_uri, sandbox, concurrency)
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    selection = _select(manager, projects, shard, stale_comment=github_comment)
+    result, scope = manager.plan(selection, options), selection.scope
     if out is not None:
         write_plan(result, out)
     shown = _render(result, fmt, scope)
@@ -155,8 +147,9 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
           concurrency: int | None, projects: tuple[str, ...], shard: str | None,
           fmt: str, github_issue: bool) -> int:
     """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
-    desired, scope = _desired(pipelines_dir, projects, shard)
-    result = _make_plan(desired, PlanOptions(force=True), base_uri, sandbox, concurrency)
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    selection = _select(manager, projects, shard)
+    result, scope = manager.plan(selection, PlanOptions(force=True)), selection.scope
     shown = _render(result, fmt, scope, drift=True)
     click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
@@ -175,10 +168,6 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     return EXIT_CHANGES if result.has_changes else 0
 
 
-def _stderr(line: str) -> None:
-    click.echo(line, err=True)
-
-
 def _confirm(result: Plan, yes: bool) -> None:
     if yes:
         return
@@ -193,10 +182,10 @@ def _outcome(report: ApplyReport) -> str:
             f"{report.count(StepStatus.NOT_RUN)} not run.")
 
 
-def _report(report: ApplyReport) -> int:
+def _report(report: ApplyReport) -> None:
     click.echo(_outcome(report))
     if report.ok:
-        return 0
+        return
     for result in report.results:
         if result.status is not StepStatus.DONE:
             detail = f": {result.error}" if result.error else ""
@@ -204,24 +193,26 @@ def _report(report: ApplyReport) -> int:
                        f"{result.key}{detail}", err=True)
     click.echo("Run apply again once the cause is fixed: it re-plans from live and converges.",
                err=True)
-    return 1
 
 
-def _execute(result: Plan, base_uri: str | None, sandbox: Path | None,
-             concurrency: int | None) -> ApplyReport:
-    progress = StepProgress(result.step_count,
-                            bar=draws_bar(sys.stderr.isatty(), os.environ),
-                            colour=colour_for(sys.stderr))
+class _Terminal:
+    """What apply shows: Aviator's lines on stderr, a line per step (and a bar on a
+    terminal), then the outcome."""
 
-    def on_result(step: StepResult) -> None:
-        progress.advance(step)
+    def __init__(self, steps: int) -> None:
+        self._progress = StepProgress(steps, bar=draws_bar(sys.stderr.isatty(), os.environ),
+                                      colour=colour_for(sys.stderr))
 
-    async def run() -> ApplyReport:
-        async with open_client(base_uri, sandbox, concurrency) as client:
-            return await apply_plan(client, result, on_result)
+    def notice(self, line: str) -> None:
+        click.echo(line, err=True)
 
-    with progress:
-        return asyncio.run(run())
+    @contextmanager
+    def steps(self) -> Iterator[OnResult]:
+        with self._progress:
+            yield self._progress.advance
+
+    def outcome(self, report: ApplyReport) -> None:
+        _report(report)
 
 
 @cli.command()
@@ -241,19 +232,12 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     """Make live equal git. With PLAN_FILE, run exactly that reviewed plan or refuse."""
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    saved = read_plan(plan_file) if plan_file is not None else None
-    if saved is not None:
-        options = PlanOptions(
-            force=force or saved.options.force,
-            allowActiveReleases=allow_active_releases or saved.options.allowActiveReleases,
-            maxDeletePercent=saved.options.maxDeletePercent,
-        )
-        projects = projects or tuple(p.project for p in saved.projects)
-    desired, scope = _desired(pipelines_dir, projects, shard)
-    result = _make_plan(desired, options, base_uri, sandbox, concurrency)
-    if saved is not None and result.digest != saved.digest:
-        raise StalePlan(f"plan is stale: live state or git changed since {plan_file} was made "
-                        f"(digest {saved.digest[:12]}, now {result.digest[:12]}); plan again")
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    saved = SavedPlan.load(plan_file) if plan_file is not None else None
+    selection = _select(manager, saved.projects(projects) if saved else projects, shard)
+    result = (manager.replan(saved, selection, options) if saved
+              else manager.plan(selection, options))
+    scope = selection.scope
     click.echo(_render(result, "text", scope), color=_colour("text"))
     annotate_plan(result, scope)
     if not result.applicable:
@@ -266,13 +250,7 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
         return 0
     if saved is None:
         _confirm(result, yes)
-    # Reported to Aviator when AVIATOR_* are set; best effort, the exit code is apply's own.
-    from reconciler.aviator import report_apply  # only an apply that changes things needs it
-
-    with report_apply(os.environ, sandbox=sandbox, trigger=aviator_trigger,
-                      echo=_stderr, scope=scope) as finished:
-        report = _execute(result, base_uri, sandbox, concurrency)
-        code = _report(report)
-        finished(report)
+    report = manager.apply(result, scope, _Terminal(result.step_count),
+                           trigger=aviator_trigger)
     summarize(f"{_markdown(result, scope)}\n**{_outcome(report)}**\n", "apply", scope)
-    return code
+    return 0 if report.ok else 1
