@@ -192,12 +192,24 @@ def test_a_stale_plan_is_refused(workspace, tmp_path: Path) -> None:
                        json={"name": "Edited in the UI", "phases": pipeline("main")["phases"]},
                        headers=headers)
     edited.raise_for_status()
-    stale = ws.run("apply", str(plan_file))
+    stale = ws.run("apply", str(plan_file))  # the CLI smoke test; the contract: test_manager
     assert stale.returncode == 1 and "plan is stale" in stale.stderr
     assert ws.live("web")["main"]["name"] == "Edited in the UI"
     assert ws.run("plan", "--out", str(plan_file)).returncode == 0
     assert ws.run("apply", str(plan_file)).returncode == 0
     assert ws.live("web")["main"]["name"] == "From git"
+
+
+def test_a_saved_plan_applies_with_the_options_it_was_made_with(workspace,
+                                                                tmp_path: Path) -> None:
+    # The CLI smoke test; the contract itself is tested in process (test_manager).
+    live = [pipeline(f"p{i}") for i in range(6)]
+    ws = workspace({"projects": {"web": project(live, default="p0")}})
+    ws.write("web", live[:3], {"prune": True})
+    plan_file = tmp_path / "plan.json"
+    assert ws.run("plan", "--force", "--out", str(plan_file)).returncode == 0
+    assert ws.run("apply", str(plan_file)).returncode == 0  # no --force: the plan's own
+    assert set(ws.live("web")) == {"p0", "p1", "p2"}
 
 
 def test_faults_mid_apply_then_a_rerun_converges(workspace, sandbox_server) -> None:
