@@ -152,9 +152,12 @@ class Running:
     out: Path
     err: Path
 
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+    def kill(self) -> bool:
+        """SIGKILL, if the process is still running; whether it was sent."""
+        if self.process.poll() is not None:
+            return False
+        os.kill(self.process.pid, signal.SIGKILL)
+        return True
 
     def wait(self) -> subprocess.CompletedProcess[str]:
         try:
