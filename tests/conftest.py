@@ -5,6 +5,8 @@
   synchronous `.request(method, path, ...)` and an async `.client()`.
 - `sandbox_server(fixture=None, *serve_args, state_path=None)`: a real
   `python -m reconciler sandbox serve --port 0` on loopback, stopped by pid at teardown.
+- `entry_point(*args)`: the CLI in process as its entry point runs it (tests/entry_point.py):
+  (exit code, stdout, stderr).
 
 In-process and server requests carry LD_HEADERS unless a test passes its own headers.
 """
@@ -25,6 +27,7 @@ import pytest
 from starlette.applications import Starlette
 
 from reconciler.sandbox import create_app, seed_state, transport
+from tests.entry_point import EntryPoint
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -39,6 +42,12 @@ def _parse_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory)
     session's temporary folder, never the user's ~/.cache. Shared by the whole session,
     so most runs read some files from it, as they would in use."""
     os.environ["RECONCILER_CACHE_DIR"] = str(tmp_path_factory.mktemp("parse-cache"))
+
+
+@pytest.fixture
+def entry_point(monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str]) -> EntryPoint:
+    return EntryPoint(monkeypatch, capsys)
 
 
 @pytest.fixture

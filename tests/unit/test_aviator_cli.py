@@ -3,14 +3,13 @@ against the in-process sandbox (`--sandbox STATE_FILE`, no AVIATOR_BASE_URL)."""
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconciler.aviator import Deployment
-from reconciler.cli import main
 from reconciler.cli.aviator_cmd import deployments_table
+from tests.entry_point import EntryPoint
 
 TOKEN = "aviator-canary-77aa66bb"
 SHA = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -30,20 +29,15 @@ phases:
 
 
 class Workspace:
-    def __init__(self, root: Path, state: Path, monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(self, root: Path, state: Path, entry_point: EntryPoint) -> None:
         self.root = root
         self.state = state
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
+        self._entry_point = entry_point
 
     def run(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = self.capsys.readouterr()
-        assert TOKEN not in out.out + out.err
-        return exit_.value.code, out.out, out.err
+        code, out, err = self._entry_point(*args)
+        assert TOKEN not in out + err
+        return code, out, err
 
     def apply(self, name: str) -> tuple[int, str, str]:
         (self.root / "pipelines" / "web" / "standard.yaml").write_text(PIPELINE.format(name=name))
@@ -55,7 +49,7 @@ class Workspace:
 
 @pytest.fixture
 def workspace(tmp_path: Path, seeded_state, monkeypatch: pytest.MonkeyPatch,
-              capsys: pytest.CaptureFixture[str]) -> Workspace:
+              entry_point: EntryPoint) -> Workspace:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pipelines" / "web").mkdir(parents=True)
     for name in [n for n in os.environ if n.startswith(("AVIATOR_", "GITHUB_"))]:
@@ -64,7 +58,7 @@ def workspace(tmp_path: Path, seeded_state, monkeypatch: pytest.MonkeyPatch,
                         "AVIATOR_ENVIRONMENT": "production", "GITHUB_SHA": SHA,
                         "GITHUB_REPOSITORY": "acme/pipelines"}.items():
         monkeypatch.setenv(name, value)
-    return Workspace(tmp_path, seeded_state(FIXTURE), monkeypatch, capsys)
+    return Workspace(tmp_path, seeded_state(FIXTURE), entry_point)
 
 
 def test_apply_reports_then_the_list_shows_it(workspace: Workspace) -> None:
@@ -97,8 +91,9 @@ def test_a_no_change_apply_reports_nothing(workspace: Workspace) -> None:
                                 "commit SHA"),
 ])
 def test_unusable_settings_are_one_warning_and_apply_goes_on(
-        workspace: Workspace, variable: str, value: str, reason: str) -> None:
-    workspace.monkeypatch.setenv(variable, value)
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+        reason: str) -> None:
+    monkeypatch.setenv(variable, value)
     code, out, err = workspace.apply("Standard")
     assert code == 0 and "Apply: 1 done" in out
     assert [line for line in err.splitlines() if "viator" in line] == [
@@ -107,8 +102,9 @@ def test_unusable_settings_are_one_warning_and_apply_goes_on(
     assert workspace.deployments() == []
 
 
-def test_an_unknown_environment_is_a_warning_and_apply_goes_on(workspace: Workspace) -> None:
-    workspace.monkeypatch.setenv("AVIATOR_ENVIRONMENT", "staging")
+def test_an_unknown_environment_is_a_warning_and_apply_goes_on(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AVIATOR_ENVIRONMENT", "staging")
     code, out, err = workspace.apply("Standard")
     assert code == 0 and "Apply: 1 done" in out
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
@@ -117,13 +113,14 @@ def test_an_unknown_environment_is_a_warning_and_apply_goes_on(workspace: Worksp
                for w in warnings)
 
 
-def test_the_list_needs_aviator_configured(workspace: Workspace) -> None:
-    workspace.monkeypatch.delenv("AVIATOR_API_TOKEN")
+def test_the_list_needs_aviator_configured(workspace: Workspace,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AVIATOR_API_TOKEN")
     code, _, err = workspace.run("aviator", "deployments", "--sandbox", str(workspace.state))
     assert code == 1
     assert err.startswith("error: Aviator is partly configured: AVIATOR_API_TOKEN not set")
     for name in ("AVIATOR_PROJECT", "AVIATOR_ENVIRONMENT"):
-        workspace.monkeypatch.delenv(name)
+        monkeypatch.delenv(name)
     code, _, err = workspace.run("aviator", "deployments")
     assert code == 1
     assert err == ("error: Aviator is not configured: set AVIATOR_API_TOKEN, AVIATOR_PROJECT, "

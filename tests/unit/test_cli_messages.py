@@ -2,38 +2,27 @@
 empty selection says so."""
 
 import hashlib
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.sandbox import seed_state
 from tests.builders import dump_yaml, pipeline, project
+from tests.entry_point import EntryPoint
 
 Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Run:
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry_point: EntryPoint) -> Run:
     """The CLI as its entry point runs it (main's error handling included), in a workspace
     with one project `web` in git and live."""
     seed_state(tmp_path / "state.json", {"projects": {"web": project([pipeline("main")])}})
     (tmp_path / "pipelines" / "web").mkdir(parents=True)
     dump_yaml(pipeline("main"), tmp_path / "pipelines" / "web" / "main.yaml")
     monkeypatch.chdir(tmp_path)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out, err = capsys.readouterr()
-        return int(exited.value.code or 0), out, err
-
-    return invoke
+    return entry_point
 
 
 def test_a_project_that_has_no_folder_is_the_only_error(run: Run) -> None:

@@ -2,15 +2,14 @@
 against the in-process sandbox and the fake GitHub of test_github (through respx)."""
 
 import json
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
-from reconciler.cli import main
 from reconciler.github.issues import MARKER
+from tests.entry_point import EntryPoint
 
 FIXTURE = """\
 projects:
@@ -33,18 +32,9 @@ phases:
 
 
 class Workspace:
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(self, root: Path, run: EntryPoint) -> None:
         self.root = root
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
-
-    def run(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = self.capsys.readouterr()
-        return exit_.value.code, out.out, out.err
+        self.run = run
 
     def git_name(self, name: str) -> None:
         (self.root / "pipelines" / "web" / "standard.yaml").write_text(PIPELINE.format(name=name))
@@ -52,7 +42,7 @@ class Workspace:
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-              capsys: pytest.CaptureFixture[str]) -> Workspace:
+              entry_point: EntryPoint) -> Workspace:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pipelines" / "web").mkdir(parents=True)
     (tmp_path / "fixture.yaml").write_text(FIXTURE)
@@ -61,7 +51,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     for name, value in {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": API,
                         "GITHUB_EVENT_PATH": str(event)}.items():
         monkeypatch.setenv(name, value)
-    space = Workspace(tmp_path, monkeypatch, capsys)
+    space = Workspace(tmp_path, entry_point)
     assert space.run("sandbox", "seed", "--state", "state.json", "fixture.yaml")[0] == 0
     space.git_name("Standard Pipeline")  # live says "Standard": one update
     return space

@@ -8,16 +8,15 @@ mod 3, plus 1): `web` is in shard 1, `mobile` in shard 3, and shard 2 holds neit
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
-from reconciler.cli import main
 from reconciler.errors import ApiError
 from reconciler.launchdarkly import LaunchDarklyClient
 from tests.builders import dump_yaml, pipeline, project
+from tests.entry_point import EntryPoint
 
 SHARDS = ("1/3", "2/3", "3/3")
 SHA = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -32,19 +31,10 @@ FIXTURE = {
 
 
 class Matrix:
-    def __init__(self, root: Path, state: Path, monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(self, root: Path, state: Path, run: EntryPoint) -> None:
         self.root = root
         self.state = state
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
-
-    def run(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = self.capsys.readouterr()
-        return exit_.value.code, out.out, out.err
+        self.run = run
 
     def shard(self, command: str, shard: str, *flags: str) -> tuple[int, str, str]:
         return self.run(command, "--sandbox", str(self.state), "--shard", shard, *flags)
@@ -65,7 +55,7 @@ class Matrix:
 
 @pytest.fixture
 def matrix(tmp_path: Path, seeded_state, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Matrix:
+           entry_point: EntryPoint) -> Matrix:
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith(("AVIATOR_", "GITHUB_"))]:
         monkeypatch.delenv(name)
@@ -74,7 +64,7 @@ def matrix(tmp_path: Path, seeded_state, monkeypatch: pytest.MonkeyPatch,
     for name, value in {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": API,
                         "GITHUB_EVENT_PATH": str(event), "GITHUB_SHA": SHA}.items():
         monkeypatch.setenv(name, value)
-    space = Matrix(tmp_path, seeded_state(FIXTURE), monkeypatch, capsys)
+    space = Matrix(tmp_path, seeded_state(FIXTURE), entry_point)
     # web: one update; mobile: old-canary is deleted (prune).
     space.git("web", pipeline("standard", name="Standard Pipeline"))
     space.git("mobile", pipeline("standard"), prune=True)

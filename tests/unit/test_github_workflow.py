@@ -5,13 +5,11 @@ fail, through the real CLI against the in-process sandbox and the fake GitHub.""
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from fake_github import API, PULL, REPO, TOKEN, FakeGitHub
 
-from reconciler.cli import main
 from reconciler.errors import ApiError
 from reconciler.github.workflow import (
     SUMMARY_LIMIT,
@@ -23,6 +21,7 @@ from reconciler.github.workflow import (
 )
 from reconciler.launchdarkly import LaunchDarklyClient
 from tests.builders import dump_yaml, pipeline, project
+from tests.entry_point import EntryPoint
 
 # The workflow-command grammar the runner parses: `::kind props::message`, one line.
 COMMAND = re.compile(r"::(error|warning|notice)( [^:]*)?::(.*)")
@@ -103,20 +102,14 @@ def test_the_summary_fits_what_is_left_of_its_mebibyte() -> None:
     assert summary_text(huge, SUMMARY_LIMIT - 50) == ""
 
 
-class Run:
+class Run(EntryPoint):
+    """The CLI in a workspace `root` whose job summary is `summary`."""
+
     def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch,
                  capsys: pytest.CaptureFixture[str]) -> None:
+        super().__init__(monkeypatch, capsys)
         self.root = root
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
         self.summary = root / "step_summary.md"
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        out = self.capsys.readouterr()
-        return exit_.value.code, out.out, out.err
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconciler import files
-from reconciler.cli import main
 from reconciler.errors import FileWriteError
 from reconciler.sandbox import load_fixture, seed_state, state
 from reconciler.sandbox.problems import SandboxError
@@ -163,24 +161,17 @@ def test_a_bad_fixture_is_refused_naming_the_place(tmp_path, fixture, message):
     assert not path.exists()
 
 
-def run_cli(monkeypatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["reconciler", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return int(exited.value.code or 0)
-
-
-def test_cli_seed_loads_a_fixture_file(tmp_path, monkeypatch, capsys):
+def test_cli_seed_loads_a_fixture_file(tmp_path, entry_point):
     path = tmp_path / "state.json"
     fixture = str(FIXTURES / "sandbox-web.yaml")
-    assert run_cli(monkeypatch, "sandbox", "seed", "--state", str(path), fixture) == 0
-    assert "seeded 2 projects" in capsys.readouterr().out
+    code, out, _ = entry_point("sandbox", "seed", "--state", str(path), fixture)
+    assert code == 0 and "seeded 2 projects" in out
     assert set(read_document(path)["projects"]) == {"web", "api"}
 
 
-def test_cli_seed_reports_a_bad_fixture_as_an_error(tmp_path, monkeypatch, capsys):
+def test_cli_seed_reports_a_bad_fixture_as_an_error(tmp_path, entry_point):
     fixture = tmp_path / "bad.yaml"
     fixture.write_text("projects: {web: {environments: [test], default: nope}}\n")
     state_path = str(tmp_path / "state.json")
-    assert run_cli(monkeypatch, "sandbox", "seed", "--state", state_path, str(fixture)) == 1
-    assert capsys.readouterr().err.startswith("error: projects.web.default: ")
+    code, _, err = entry_point("sandbox", "seed", "--state", state_path, str(fixture))
+    assert code == 1 and err.startswith("error: projects.web.default: ")
