@@ -66,12 +66,6 @@ def cli() -> None:
 cli.params.append(color_option())
 
 
-def _register() -> None:
-    """Every command attached now, for tools that walk the whole command tree."""
-    for module in sorted(set(COMMAND_MODULES.values())):
-        importlib.import_module(f"reconciler.cli.{module}")
-
-
 def main() -> None:
     # A fleet plan holds millions of small, long-lived objects (files, positions, live
     # and canonical forms); at the default gen-0 threshold of 700 the collector rescans

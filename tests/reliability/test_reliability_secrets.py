@@ -198,14 +198,12 @@ def test_tls_verification_is_on_and_the_environment_cannot_turn_it_off(
 
 
 def test_no_option_turns_tls_verification_off() -> None:
-    from reconciler.cli import _register
-
-    _register()
-
     def options(command: click.Command) -> list[str]:
         found = [name for param in command.params for name in param.opts]
         if isinstance(command, click.Group):
-            found += [o for sub in command.commands.values() for o in options(sub)]
+            context = click.Context(command)  # get_command imports a lazy command's module
+            found += [o for name in command.list_commands(context)
+                      for o in options(command.get_command(context, name))]
         return found
 
     suspicious = [o for o in options(cli)

@@ -20,7 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler import __version__
-from reconciler.cli import _register, cli
+from reconciler.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -116,13 +116,12 @@ def run_actionlint(*args: str, stdin: str | None = None) -> subprocess.Completed
 
 
 def check_command(args: list[str], where: str) -> None:
-    _register()
     args = list(args)
     command: click.Command = cli
     path = ["reconciler"]
     while isinstance(command, click.Group):
         assert args, f"{where}: `{' '.join(path)}` needs a subcommand"
-        sub = command.commands.get(args[0])
+        sub = command.get_command(click.Context(command), args[0])  # imports it, lazily
         assert sub is not None, f"{where}: no command `{' '.join(path)} {args[0]}`"
         path.append(args.pop(0))
         command = sub
