@@ -7,6 +7,7 @@ Values come out as plain Python (dict, list, str, int, float, bool, None) so tha
 sees exactly what was written; YAML 1.2 rules apply, so `yes` is a string, not `true`.
 """
 
+import contextlib
 import functools
 import os
 import stat
@@ -28,6 +29,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from reconciler.manifest.fastyaml import fast_values
 from reconciler.manifest.tree import special_file
 from reconciler.manifest.yamlerrors import explain
 
@@ -320,8 +322,38 @@ def _unsupported_tag(tag: str, event: Any) -> _Refused:
     return _Refused(_position(event.start_mark), f"unsupported YAML tag {written}")
 
 
+class PositionsOnDemand(Positions):
+    """The positions of a document's text, found by the position-keeping reader the first
+    time a problem asks for one (most files never do)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text: str | None = text
+
+    def _read(self) -> None:
+        if self._text is not None:
+            builder = _Builder(pure=False)
+            # The text read cleanly before; were it not to now, positions would be (1, 1).
+            with contextlib.suppress(_Refused, YAMLError):
+                builder.build(self._text)
+            self.values, self.keys = builder.positions.values, builder.positions.keys
+            self._text = None
+
+    def value_at(self, loc: Loc) -> Position:
+        self._read()
+        return super().value_at(loc)
+
+    def key_at(self, loc: Loc) -> Position:
+        self._read()
+        return super().key_at(loc)
+
+
 def parse_text(where: str, text: str) -> tuple[Document | None, list[Problem]]:
-    """Parse the text of the file shown as `where` (read by read_text)."""
+    """Parse the text of the file shown as `where` (read by read_text): by the fast path
+    when it can vouch for the text, else keeping every position."""
+    data = fast_values(text, MAX_DEPTH)
+    if data is not None:
+        return Document(data, PositionsOnDemand(text)), []
     try:
         builder = _Builder(pure=False)
         data = builder.build(text)
