@@ -28,8 +28,8 @@ from reconciler.manifest.validation import Model, validate
 from reconciler.manifest.yamlfile import (
     Document,
     Loc,
-    Position,
     Positions,
+    PositionsOnDemand,
     Problem,
     dotted,
     parse_text,
@@ -184,7 +184,8 @@ class _ProjectReader:
         self.pipeline_files = 0
         self.policy_files: list[str] = []  # stems, valid or not: what policyOrder may name
         self.project = DesiredProject(key, ProjectSettings(), {}, {}, directory)
-        self._defaults: list[tuple[str, Position]] = []
+        # Files that claim isProjectDefault; positions are found only if two claim it.
+        self._defaults: list[tuple[str, Positions]] = []
         self._settings: tuple[Path, Document] | None = None
 
     def read(self) -> None:
@@ -271,13 +272,9 @@ class _ProjectReader:
         return value if not problems else None
 
     def _remember(self, text: str, document: Document) -> None:
-        """Cache a file that read with no problem: its data, and where it claims to be the
-        project's default (the one position another file's error may quote)."""
+        """Cache a file that read with no problem."""
         assert self.cache is not None
-        claims = document.data.get("isProjectDefault") is True
-        at = self._defaults[-1][1] if claims else None
-        default = None if at is None else [at.line, at.column]
-        self.cache.put(text, {"data": document.data, "default": default})
+        self.cache.put(text, {"data": document.data})
 
     def _cached_pipeline(self, path: Path, text: str) -> bool:
         """Take the pipeline from the cache when a file of this text read cleanly before.
@@ -287,16 +284,15 @@ class _ProjectReader:
             return False
         try:
             pipeline = CreateReleasePipelineInput.model_validate(entry["data"])
-            default = entry["default"]
-            position = Position(*default) if default is not None else None
-        except (KeyError, TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+        except (KeyError, ValueError):  # pydantic's ValidationError is a ValueError
             return False  # an entry that does not decode: read the file
         if pipeline.key != path.stem:
             return False  # the full read reports it, with its position
         self.project.pipelines[pipeline.key] = pipeline
         self.project.paths[pipeline.key] = path
-        if position is not None:
-            self._defaults.append((shown(path), position))
+        if pipeline.isProjectDefault:
+            # Another file's error may quote where this one claims it.
+            self._defaults.append((shown(path), PositionsOnDemand(text)))
         return True
 
     def _read_policies(self, directory: Path) -> None:
@@ -384,7 +380,7 @@ class _ProjectReader:
         mismatch = _key_mismatch(path, document)
         self.errors += [mismatch] if mismatch else []
         if data.get("isProjectDefault") is True:
-            self._defaults.append((where, positions.value_at(("isProjectDefault",))))
+            self._defaults.append((where, positions))
         phases = data.get("phases")
         if not isinstance(phases, list):
             return
@@ -418,8 +414,10 @@ class _ProjectReader:
     def _check_defaults(self) -> None:
         if len(self._defaults) < 2:
             return
-        first_path, first = self._defaults[0]
-        for where, at in self._defaults[1:]:
+        claim = ("isProjectDefault",)
+        first_path, first = self._defaults[0][0], self._defaults[0][1].value_at(claim)
+        for where, positions in self._defaults[1:]:
+            at = positions.value_at(claim)
             self.errors.append(Problem(
                 where, at.line, at.column,
                 f"isProjectDefault: a project has one default pipeline, and "

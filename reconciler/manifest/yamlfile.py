@@ -48,13 +48,17 @@ _MEMO_SIZE = 65_536
 
 
 def shown(path: Path) -> str:
-    """A path as users see it in messages: relative to the current directory when inside it."""
+    """A path as users see it in messages: relative to the current directory when inside it.
+    (As text: Path.relative_to for every file of a fleet was a tenth of its reading time.)"""
+    text = str(path)
     if path.is_absolute():
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
-    return str(path)
+        here = os.getcwd()
+        if text == here:
+            return "."
+        inside = here.rstrip(os.sep) + os.sep
+        if text.startswith(inside):
+            return text[len(inside):]
+    return text
 
 
 @dataclass(frozen=True, order=True)
