@@ -26,9 +26,9 @@ DIR_VARIABLE = "RECONCILER_CACHE_DIR"
 OFF_VARIABLE = "RECONCILER_NO_CACHE"
 LOCK_SECONDS = 5.0  # another run writing the cache: wait this long, then skip the write
 STALE_SECONDS = 30 * 24 * 3600  # entries no run has used for 30 days are dropped
-# The code that decides what a file means: a change to any of it invalidates every entry.
-_READER_SOURCES = ("manifest/models.py", "manifest/loader.py", "manifest/validation.py",
-                   "manifest/yamlfile.py", "manifest/pointers.py", "rules.py")
+# The code that decides what a file means (the reader, models and checks of manifest/,
+# the rules): a change to any of it invalidates every entry.
+_READER_SOURCES = ("manifest/*.py", "rules/*.py")
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +42,12 @@ def default_directory(environ: Mapping[str, str]) -> Path:
 def _code_digest() -> bytes:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
-    for source in _READER_SOURCES:
+    for source in sorted(path for pattern in _READER_SOURCES for path in package.glob(pattern)):
+        digest.update(source.name.encode())
         try:
-            digest.update((package / source).read_bytes())
+            digest.update(source.read_bytes())
         except OSError:
-            digest.update(f"missing {source}".encode())
+            digest.update(b"unreadable")
     return digest.digest()
 
 

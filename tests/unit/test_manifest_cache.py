@@ -167,3 +167,15 @@ def test_validate_keeps_its_cache_where_the_environment_says(tmp_path: Path, off
                                 env=environ)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "moved" / CACHE_FILE).exists() is kept
+
+
+def test_a_change_to_the_rules_trusts_no_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = cache_module._code_digest()
+    real = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        text = real(path)
+        return text + b"# edited" if path.parts[-2:] == ("rules", "pipelines.py") else text
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert cache_module._code_digest() != before
