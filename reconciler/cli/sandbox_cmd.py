@@ -7,6 +7,7 @@ import click
 
 from reconciler.cli import cli
 from reconciler.sandbox import create_app, load_fixture, seed_state
+from reconciler.sandbox.policies import DEFAULT_MARKERS
 from reconciler.sandbox.server import serve as serve_app
 from reconciler.settings import check_token, is_loopback
 from reconciler.words import plural
@@ -53,11 +54,20 @@ def sandbox() -> None:
 @click.option("--refuse-mutations", is_flag=True,
               help="Refuse every LaunchDarkly change with 400 (reads still work): an apply "
                    "that fails however well it was planned.")
+@click.option("--default-policy-marker", type=click.Choice(DEFAULT_MARKERS),
+              default="field", show_default=True,
+              help="How release-policy listings mark the project's default policy "
+                   "(LaunchDarkly does not document it): isDefault: true, rank 0, or "
+                   "left out of listings.")
+@click.option("--policy-config-required", is_flag=True,
+              help="Refuse (400) a guarded or progressive release policy without its config "
+                   "object; the spec makes it optional.")
 def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: float | None,
           fault_rate: float, seed: int | None, request_log: Path | None,
           slow_mutations_ms: int, slow_mutations: int | None,
           inconsistent_listings: str | None, inconsistent_listings_count: int | None,
-          legacy_by_default: bool, token: str | None, refuse_mutations: bool) -> None:
+          legacy_by_default: bool, token: str | None, refuse_mutations: bool,
+          default_policy_marker: str, policy_config_required: bool) -> None:
     """Serve the sandbox over HTTP until SIGTERM or Ctrl-C."""
     if token is not None:
         check_token("--token", token)
@@ -71,7 +81,9 @@ def serve(host: str, port: int, state_path: Path, latency_ms: int, rate_limit: f
                      inconsistent_listings=inconsistent_listings,
                      inconsistent_listings_count=inconsistent_listings_count,
                      legacy_by_default=legacy_by_default, token=token,
-                     refuse_mutations=refuse_mutations)
+                     refuse_mutations=refuse_mutations,
+                     default_policy_marker=default_policy_marker,
+                     policy_config_required=policy_config_required)
 
     def announce(line: str) -> None:
         click.echo(line)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from reconciler.sandbox import aviator_routes, launchdarkly_routes
+from reconciler.sandbox import aviator_routes, launchdarkly_routes, policy_routes
 from reconciler.sandbox.knobs import (
     DroppedConnection,
     Faults,
@@ -41,14 +41,19 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
                request_log: Path | None = None, slow_mutations_ms: int = 0,
                slow_mutations: int | None = None, inconsistent_listings: str | None = None,
                inconsistent_listings_count: int | None = None, legacy_by_default: bool = False,
-               token: str | None = None, refuse_mutations: bool = False) -> Starlette:
+               token: str | None = None, refuse_mutations: bool = False,
+               default_policy_marker: str = "field", policy_config_required: bool = False
+               ) -> Starlette:
     """The sandbox over the state file `state_path` (created on the first change). With
     `token`, LaunchDarkly's routes answer 401 to any other Authorization header.
 
     The state is loaded here, not at startup, because httpx's ASGI transport runs no
     lifespan events. `app.state.request_log` lists a RequestRecord per request.
     `legacy_by_default`: what an omitted isLegacy means on create (LaunchDarkly does not
-    document it; false unless set)."""
+    document it; false unless set). `default_policy_marker` (field, rank0 or hidden): how
+    release-policy listings mark the project's default policy, which LaunchDarkly does not
+    document. `policy_config_required`: a guarded or progressive policy without its config
+    object is refused (400); the spec makes the configs optional."""
     if rate_limit is not None and rate_limit < 1:
         raise ValueError("rate_limit must be at least 1 request per second")
     if not 0 <= fault_rate <= 1:
@@ -74,6 +79,8 @@ def create_app(state_path: Path, *, latency_ms: int = 0, rate_limit: float | Non
     # Add emulated APIs here.
     routes: list[BaseRoute] = [
         *launchdarkly_routes.routes(store, legacy_by_default=legacy_by_default),
+        *policy_routes.routes(store, default_marker=default_policy_marker,
+                              config_required=policy_config_required),
         *aviator_routes.routes(store),
     ]
     app = Starlette(

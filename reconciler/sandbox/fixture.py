@@ -11,6 +11,8 @@
                                      # knows and the spec does not, kept and returned
         default: standard            # optional
         active: {standard: [flag]}   # optional: flags with an active release
+        policies: [PostReleasePolicyRequest bodies, created in this order: rank 1 first]
+        defaultPolicy: {PostReleasePolicyRequest body}   # optional: the project's default
     aviator:                         # optional: Aviator Release Projects
       projects:
         web-pipelines:               # Release Project name
@@ -18,8 +20,9 @@
           frozen: [production]       # optional: rollback needs force
           repo: acme/pipelines       # optional: the only repository releases may name
 
-Pipelines are created through the same code as POST, so a fixture obeys LaunchDarkly's
-rules (first pipeline becomes the default, at most 20, known environments).
+Pipelines and policies are created through the same code as POST, so a fixture obeys
+LaunchDarkly's rules (first pipeline becomes the default, at most 20, known environments,
+a policy key once).
 """
 
 from collections.abc import Mapping
@@ -33,7 +36,7 @@ from ruamel.yaml.error import YAMLError
 from reconciler.files import write_atomically
 from reconciler.manifest.models import KEY_PATTERN
 from reconciler.rules import RuleViolation
-from reconciler.sandbox import aviator_routes, inputs, projects
+from reconciler.sandbox import aviator_routes, inputs, policies, policy_inputs, projects
 from reconciler.sandbox.problems import ApiProblem, SandboxError
 from reconciler.sandbox.projects import Project
 from reconciler.sandbox.state import document_pieces, read_document
@@ -51,6 +54,8 @@ class FixtureProject(_Strict):
     pipelines: list[dict[str, Any]] = Field(default_factory=list)
     default: Key | None = None
     active: dict[Key, list[Key]] = Field(default_factory=dict)
+    policies: list[dict[str, Any]] = Field(default_factory=list)
+    defaultPolicy: dict[str, Any] | None = None
 
 
 AviatorName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -144,6 +149,12 @@ def _build(key: str, spec: FixtureProject) -> Project:
                     raise SandboxError(f"{step}: flag {flag_key!r} already has a release")
                 flags.add(flag_key)
                 projects.start_release(project, pipeline_key, flag_key)
+        if spec.defaultPolicy is not None:
+            step = f"{where}.defaultPolicy"
+            policies.set_default_policy(project, policy_inputs.create_body(spec.defaultPolicy))
+        for index, body in enumerate(spec.policies):
+            step = f"{where}.policies[{index}]"
+            policies.create_policy(project, policy_inputs.create_body(body))
     except (ApiProblem, RuleViolation) as error:
         raise SandboxError(f"{step}: {error}") from None
     return project

@@ -130,7 +130,7 @@ def describe(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def _validated(document: Any, model: type[SpecModel], newer: NewerFields) -> dict[str, Any]:
+def validated(document: Any, model: type[SpecModel], newer: NewerFields) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise invalid_request("request body must be a JSON object")
     try:
@@ -145,11 +145,11 @@ def _validated(document: Any, model: type[SpecModel], newer: NewerFields) -> dic
 def create_body(document: Any, newer: NewerFields | None = None) -> dict[str, Any]:
     """A CreateReleasePipelineInput as a plain dict, without unset optional fields, with
     the `newer` fields it carries."""
-    return _validated(document, CreateReleasePipelineInput, newer or {})
+    return validated(document, CreateReleasePipelineInput, newer or {})
 
 
 def update_body(document: Any, newer: NewerFields | None = None) -> dict[str, Any]:
-    return _validated(document, UpdateReleasePipelineInput, newer or {})
+    return validated(document, UpdateReleasePipelineInput, newer or {})
 
 
 def patch_body(document: Any) -> list[PatchOperation]:

@@ -39,8 +39,11 @@ def _authorize(request: Request, *, beta: bool) -> None:
         )
 
 
-def _endpoint(handler: Handler, *, beta: bool) -> Handler:
-    async def endpoint(request: Request) -> Response:
+def endpoint(handler: Handler, *, beta: bool) -> Handler:
+    """`handler` behind the token and version checks, its problems answered as
+    LaunchDarkly's errors."""
+
+    async def answer(request: Request) -> Response:
         try:
             _authorize(request, beta=beta)
             return await handler(request)
@@ -49,7 +52,7 @@ def _endpoint(handler: Handler, *, beta: bool) -> Handler:
         except ApiProblem as problem:
             return problem.response()
 
-    return endpoint
+    return answer
 
 
 def _self_href(request: Request) -> str:
@@ -72,17 +75,22 @@ def _matches(record: Pipeline, wanted: Mapping[str, str]) -> bool:
     return True
 
 
+def find_project(store: StateStore, request: Request) -> Project:
+    """The project the request's path names, else 404."""
+    key = request.path_params["projectKey"]
+    project: Project | None = store.document["projects"].get(key)
+    if project is None:
+        raise not_found(f"project {key!r} not found")
+    return project
+
+
 class LaunchDarklyApi:
     def __init__(self, store: StateStore, legacy_by_default: bool) -> None:
         self.store = store
         self.legacy_by_default = legacy_by_default
 
     def _project(self, request: Request) -> Project:
-        key = request.path_params["projectKey"]
-        project = self.store.document["projects"].get(key)
-        if project is None:
-            raise not_found(f"project {key!r} not found")
-        return project
+        return find_project(self.store, request)
 
     def _pipeline(self, project: Project, request: Request) -> Pipeline:
         key = request.path_params["pipelineKey"]
@@ -195,7 +203,7 @@ def routes(store: StateStore, *, legacy_by_default: bool = False) -> list[BaseRo
     api = LaunchDarklyApi(store, legacy_by_default)
 
     def route(path: str, handler: Handler, method: str, *, beta: bool) -> Route:
-        return Route(path, _endpoint(handler, beta=beta), methods=[method])
+        return Route(path, endpoint(handler, beta=beta), methods=[method])
 
     return [
         route(PIPELINES, api.list_pipelines, "GET", beta=True),

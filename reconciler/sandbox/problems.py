@@ -45,6 +45,8 @@ _RULE_ANSWERS: dict[Rule, tuple[int, str]] = {
     Rule.ACTIVE_RELEASES: (400, "invalid_request"),
     Rule.DUPLICATE: (409, "conflict"),
     Rule.MISSING: (404, "not_found"),
+    Rule.ORDER_KEYS: (400, "invalid_request"),
+    Rule.DEFAULT_ORDER: (400, "invalid_request"),
 }
 
 
