@@ -1,8 +1,9 @@
-"""Every sandbox response, success and error, against LaunchDarkly's OpenAPI spec.
+"""Every sandbox response, success and error, against LaunchDarkly's OpenAPI specs.
 
-tests/fixtures/launchdarkly-release-pipelines.openapi.json is a copy of the contract in
-shared/specs (LaunchDarkly's spec, Apache-2.0, cut to these endpoints). Objects the spec
-declares are closed here: a field the spec does not have fails the test too.
+tests/fixtures/launchdarkly-release-pipelines.openapi.json and
+launchdarkly-release-policies.openapi.json are copies of the contracts in shared/specs
+(LaunchDarkly's spec, Apache-2.0, cut to these endpoints). Objects the specs declare are
+closed here: a field the spec does not have fails the test too.
 """
 
 import json
@@ -14,10 +15,9 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-SPEC = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "launchdarkly-release-pipelines.openapi.json")
-    .read_text()
-)
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SPEC = json.loads((FIXTURES / "launchdarkly-release-pipelines.openapi.json").read_text())
+POLICY_SPEC = json.loads((FIXTURES / "launchdarkly-release-policies.openapi.json").read_text())
 ERROR = {
     "type": "object",
     "required": ["code", "message"],
@@ -62,24 +62,22 @@ def closed(node: Any) -> Any:
     return out
 
 
-COMPONENTS = closed(SPEC["components"])
-
-
-def check(schema: dict[str, Any], body: Any) -> list[str]:
-    validator = Draft202012Validator({**schema, "components": COMPONENTS})
+def check(schema: dict[str, Any], body: Any, spec: dict[str, Any] = SPEC) -> list[str]:
+    validator = Draft202012Validator({**schema, "components": closed(spec["components"])})
     return [
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
         for error in validator.iter_errors(body)
     ]
 
 
-def spec_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
+def spec_schema(method: str, path: str, status: int, spec: dict[str, Any] = SPEC
+                ) -> dict[str, Any] | None:
     """The response schema the spec declares; None for a declared empty body."""
     if re.fullmatch(ENVIRONMENTS, path) and status == 200:
         return {"$ref": "#/components/schemas/Environments"}
     if re.fullmatch(SEGMENTS, path) and status == 200:
         return USER_SEGMENTS
-    for template, operations in SPEC["paths"].items():
+    for template, operations in spec["paths"].items():
         if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) and method in operations:
             declared = operations[method]["responses"].get(str(status))
             if declared is None:
@@ -91,13 +89,13 @@ def spec_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
     return ERROR
 
 
-def problems(response: httpx.Response) -> list[str]:
+def problems(response: httpx.Response, spec: dict[str, Any] = SPEC) -> list[str]:
     method, path = response.request.method.lower(), response.request.url.path
     where = f"{method.upper()} {response.request.url} -> {response.status_code}"
-    schema = spec_schema(method, path, response.status_code)
+    schema = spec_schema(method, path, response.status_code, spec)
     if schema is None:
         return [] if response.content == b"" else [f"{where}: body where the spec has none"]
-    return [f"{where}: {problem}" for problem in check(schema, response.json())]
+    return [f"{where}: {problem}" for problem in check(schema, response.json(), spec)]
 
 
 def phases(env: str = "test") -> list[dict[str, Any]]:
@@ -192,3 +190,68 @@ def test_the_closed_schemas_catch_an_undeclared_field(sandbox_app):
     body = response.json()
     body["phases"][0]["audiences"][0]["environmentKey"] = "test"
     assert check({"$ref": "#/components/schemas/ReleasePipeline"}, body) != []
+
+
+GUARDED = {"rolloutContextKindKey": "user", "minSampleSize": 100, "rollbackOnRegression": True,
+           "metricKeys": ["latency"], "metricGroupKeys": ["web"],
+           "stages": [{"allocation": 25000, "durationMillis": 60000}]}
+PROGRESSIVE = {"rolloutContextKindKey": "user",
+               "stages": [{"allocation": 50000, "durationMillis": 60000}]}
+POLICY_WEB = {"projects": {"web": {
+    "environments": ["test", "production"],
+    "policies": [
+        {"key": "prod", "name": "Prod", "releaseMethod": "guarded-release",
+         "scope": {"environmentKeys": ["production"], "flagTagKeys": ["checkout"]},
+         "guardedReleaseConfig": GUARDED},
+        {"key": "test", "name": "Test", "releaseMethod": "immediate-release"},
+    ],
+    "defaultPolicy": {"key": "default", "name": "Default", "releaseMethod": "immediate-release"},
+}}}
+RPOL = f"{P}/release-policies"
+POLICY_SCENARIO: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", RPOL, {}),
+    ("GET", RPOL, {"params": {"excludeDefault": "true"}}),
+    ("GET", RPOL, {"params": {"excludeDefault": "maybe"}}),
+    ("POST", RPOL, {"json": {"key": "canary", "name": "Canary",
+                             "releaseMethod": "progressive-release",
+                             "progressiveReleaseConfig": PROGRESSIVE}}),
+    ("POST", RPOL, {"json": {"key": "canary", "name": "C", "releaseMethod": "immediate-release"}}),
+    ("POST", RPOL, {"json": {"key": "bad", "releaseMethod": "immediate-release"}}),
+    ("POST", "/api/v2/projects/nope/release-policies", {"json": {}}),
+    ("GET", f"{RPOL}/prod", {}),
+    ("GET", f"{RPOL}/default", {}),
+    ("GET", f"{RPOL}/missing", {}),
+    ("PUT", f"{RPOL}/prod", {"json": {"name": "P", "releaseMethod": "guarded-release",
+                                      "guardedReleaseConfig": GUARDED, "scope": {}}}),
+    ("PUT", f"{RPOL}/prod", {"json": {"releaseMethod": "guarded-release"}}),
+    ("PUT", f"{RPOL}/missing", {"json": {"name": "M", "releaseMethod": "immediate-release"}}),
+    ("POST", f"{RPOL}/order", {"json": ["canary", "test", "prod"]}),
+    ("POST", f"{RPOL}/order", {"json": ["canary", "test", "prod", "default"]}),
+    ("POST", f"{RPOL}/order", {"json": ["test"]}),
+    ("DELETE", f"{RPOL}/default", {}),
+    ("DELETE", f"{RPOL}/canary", {}),
+    ("DELETE", f"{RPOL}/canary", {}),
+    ("GET", RPOL, {"headers": {"Authorization": "t"}}),
+    ("GET", RPOL, {"headers": {"LD-API-Version": "beta"}}),
+]
+
+
+@pytest.mark.parametrize("marker", ["rank0", "hidden"])
+def test_every_policy_response_of_the_scenario_matches_the_spec(sandbox_app, marker):
+    sandbox = sandbox_app(POLICY_WEB, default_policy_marker=marker)
+    found = []
+    statuses = []
+    for method, path, options in POLICY_SCENARIO:
+        response = sandbox.request(method, path, **options)
+        statuses.append(response.status_code)
+        found += problems(response, POLICY_SPEC)
+    assert found == []
+    assert set(statuses) == {200, 201, 204, 400, 401, 403, 404, 409}
+
+
+def test_the_field_marker_adds_only_is_default_to_the_spec(sandbox_app):
+    listed = sandbox_app(POLICY_WEB).request("GET", RPOL).json()
+    default = listed["items"][-1]
+    assert default.pop("isDefault") is True
+    assert check({"$ref": "#/components/schemas/ReleasePoliciesResponse"}, listed,
+                 POLICY_SPEC) == []
