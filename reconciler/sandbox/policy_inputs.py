@@ -2,61 +2,16 @@
 pipeline routes check theirs: unknown fields are dropped silently, wrong types, missing
 required fields and the spec's limits are a 400 naming the field.
 
-The models are the wire's (PostReleasePolicyRequest, PutReleasePolicyRequest and what they
-reference), with the spec's limits only: the UNVERIFIED ones (10 stages, guarded
-allocations at most 50000) are for validation to warn about, not for a server to refuse.
+The model is the policy files' (PostReleasePolicyRequest, with the spec's limits only: the
+UNVERIFIED ones are warnings for validation, not refusals for a server). A PUT body is the
+same without `key`: the key is the path's.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from reconciler.manifest.models import INT64_MAX, KEY_PATTERN, SpecModel
+from reconciler.kinds.policies.models import PostReleasePolicyRequest
 from reconciler.sandbox.inputs import validated
 from reconciler.sandbox.problems import invalid_request
-
-MAX_STAGES = 20  # the spec's maxItems: "never more than 20"
-MAX_FLAG_TAG_KEYS = 1000
-ReleaseMethod = Literal["guarded-release", "immediate-release", "progressive-release"]
-FlagTagKey = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-
-
-class ReleasePolicyStage(SpecModel):
-    allocation: int
-    durationMillis: int = Field(ge=-INT64_MAX - 1, le=INT64_MAX)
-
-
-class ReleasePolicyScope(SpecModel):
-    environmentKeys: list[str] | None = None
-    flagTagKeys: list[FlagTagKey] | None = Field(default=None, max_length=MAX_FLAG_TAG_KEYS)
-
-
-class GuardedReleaseConfig(SpecModel):
-    rolloutContextKindKey: str | None = None
-    minSampleSize: int | None = None
-    rollbackOnRegression: bool | None = None
-    metricKeys: list[str] | None = None
-    metricGroupKeys: list[str] | None = None
-    stages: list[ReleasePolicyStage] | None = Field(default=None, max_length=MAX_STAGES)
-
-
-class ProgressiveReleaseConfig(SpecModel):
-    rolloutContextKindKey: str | None = None
-    stages: list[ReleasePolicyStage] | None = Field(default=None, max_length=MAX_STAGES)
-
-
-class PutReleasePolicyRequest(SpecModel):
-    scope: ReleasePolicyScope | None = None
-    releaseMethod: ReleaseMethod
-    guardedReleaseConfig: GuardedReleaseConfig | None = None
-    progressiveReleaseConfig: ProgressiveReleaseConfig | None = None
-    name: str = Field(max_length=256)
-
-
-class PostReleasePolicyRequest(PutReleasePolicyRequest):
-    # The spec gives the key no pattern; it is a path segment, so LaunchDarkly's key rule.
-    key: str = Field(pattern=KEY_PATTERN)
-
 
 # Which config object each release method reads (immediate-release reads none).
 CONFIG_OF_METHOD = {
@@ -65,23 +20,24 @@ CONFIG_OF_METHOD = {
 }
 
 
-def _validated(document: Any, model: type[SpecModel], config_required: bool
-               ) -> dict[str, Any]:
-    body = validated(document, model, {})
+def create_body(document: Any, config_required: bool = False) -> dict[str, Any]:
+    """A PostReleasePolicyRequest as a plain dict without unset optional fields.
+    `config_required`: a guarded or progressive policy must carry its config object."""
+    body = validated(document, PostReleasePolicyRequest, {})
     config = CONFIG_OF_METHOD.get(body["releaseMethod"])
     if config_required and config is not None and config not in body:
         raise invalid_request(f"{config}: required when releaseMethod is {body['releaseMethod']}")
     return body
 
 
-def create_body(document: Any, config_required: bool = False) -> dict[str, Any]:
-    """A PostReleasePolicyRequest as a plain dict without unset optional fields.
-    `config_required`: a guarded or progressive policy must carry its config object."""
-    return _validated(document, PostReleasePolicyRequest, config_required)
-
-
-def update_body(document: Any, config_required: bool = False) -> dict[str, Any]:
-    return _validated(document, PutReleasePolicyRequest, config_required)
+def update_body(document: Any, key: str, config_required: bool = False) -> dict[str, Any]:
+    """A PutReleasePolicyRequest for the policy `key` (a key in the body is not the
+    spec's, so it is dropped like any unknown field)."""
+    if not isinstance(document, dict):
+        raise invalid_request("request body must be a JSON object")
+    body = create_body({**document, "key": key}, config_required)
+    del body["key"]
+    return body
 
 
 def order_body(document: Any) -> list[str]:

@@ -59,7 +59,7 @@ class ReleasePolicyApi:
         project = find_project(self.store, request)
         key = request.path_params["policyKey"]
         policies.find(project, key)
-        body = policy_inputs.update_body(inputs.parse_json(await request.body()),
+        body = policy_inputs.update_body(inputs.parse_json(await request.body()), key,
                                          self.config_required)
         record = policies.replace_policy(project, key, body)
         return await self._committed(
