@@ -11,6 +11,7 @@ come from this test environment on PYTHONPATH and the build runs without isolati
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -126,8 +127,8 @@ class Runner:
                 name, operator, value = CONDITION.fullmatch(step["if"]).groups()
                 if (inputs[name] == value) != (operator == "=="):
                     continue
-            if "uses" in step:
-                assert step["uses"].startswith("actions/setup-python@")
+            if "uses" in step:  # set-up the runner does, or the cache: not run here
+                assert step["uses"].startswith(("actions/setup-python@", "actions/cache@"))
                 continue
             # Inputs reach scripts only through env: an input can never become shell code.
             assert "${{" not in step["run"], f"step {number} expands an expression in its script"
@@ -219,6 +220,16 @@ def test_validate_installs_the_actions_own_version(runner: Runner, workspace: Pa
     assert f"reconciler, version {__version__}" in run.log
     assert run.outputs == {"exit-code": "0", "has-changes": "false", "plan-file": ""}
     assert "ok: 1 pipeline in 1 project" in run.steps[-1].stdout
+
+
+@pytest.mark.parametrize(("cache", "kept"), [("true", True), ("false", False)])
+def test_the_parse_cache_lives_where_actions_cache_keeps_it(
+        runner: Runner, workspace: Path, cache: str, kept: bool) -> None:
+    folder = runner.temp / "reconciler-cache"
+    shutil.rmtree(folder, ignore_errors=True)  # the runner's temporary folder is shared
+    run = runner.run(workspace, command="validate", cache=cache)
+    assert run.ok, run.log
+    assert (folder / "parse-cache.sqlite3").exists() is kept
 
 
 def test_plan_outputs_changes_and_the_plan_file(runner: Runner, workspace: Path) -> None:
