@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from reconciler.apply import ApplyReport, OnResult, apply_plan
 from reconciler.engine import build_plan, parse_shard, select_projects
 from reconciler.errors import ManifestError, StalePlan
+from reconciler.http.pacing import OnWait, ignore_wait
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, ManifestReport, read_desired
 from reconciler.manifest.cache import ParseCache
@@ -28,11 +29,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Connection:
     """Where LaunchDarkly is: the API at `base_uri` (or the environment's), or the
-    in-process sandbox on the state file `sandbox`."""
+    in-process sandbox on the state file `sandbox`; `on_wait` hears of every long wait,
+    on LaunchDarkly and on Aviator alike."""
 
     base_uri: str | None = None
     sandbox: Path | None = None
     concurrency: int | None = None
+    on_wait: OnWait = ignore_wait
 
     @asynccontextmanager
     async def open(self, environ: Mapping[str, str]) -> AsyncIterator[LaunchDarklyClient]:
@@ -42,11 +45,12 @@ class Connection:
 
             settings = sandbox_settings(self.concurrency)
             async with LaunchDarklyClient(
-                    settings, transport=transport(create_app(self.sandbox))) as client:
+                    settings, transport=transport(create_app(self.sandbox)),
+                    on_wait=self.on_wait) as client:
                 yield client
             return
         settings = resolve_settings(self.base_uri, self.concurrency, environ)
-        async with LaunchDarklyClient(settings) as client:
+        async with LaunchDarklyClient(settings, on_wait=self.on_wait) as client:
             yield client
 
 
@@ -148,7 +152,8 @@ class Manager:
         from reconciler.aviator import report_apply  # only an apply that changes things
 
         with report_apply(self.environ, sandbox=self.connection.sandbox, trigger=trigger,
-                          echo=listener.notice, scope=scope) as finished:
+                          echo=listener.notice, scope=scope,
+                          on_wait=self.connection.on_wait) as finished:
             with listener.steps() as on_result:
                 report = self._run(lambda client: apply_plan(client, plan, on_result))
             listener.outcome(report)

@@ -29,7 +29,7 @@ SANDBOX_BASE_URI = "http://sandbox"  # never resolved: the sandbox runs in proce
 TIMEOUT_VARIABLE = "RECONCILER_HTTP_TIMEOUT"  # seconds per request attempt
 MAX_WAIT_VARIABLE = "RECONCILER_MAX_WAIT"  # seconds: the longest single wait
 MAX_WAIT_RANGE = (1.0, 3600.0)
-ANNOUNCE_AFTER_SECONDS = 3.0  # a longer wait is logged, and the CLI prints it on stderr
+ANNOUNCE_AFTER_SECONDS = 3.0  # a longer wait goes to on_wait (the CLI: stderr)
 # A DNS label (RFC 1123; `_` too, as container host names use it).
 LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 SHOWN_LENGTH = 60  # a refused value is shown at most this long

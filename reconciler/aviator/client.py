@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.http import AsyncRequester, RetryAfterLimits, Service, message_field
-from reconciler.http.pacing import Wait, log_wait
+from reconciler.http.pacing import Wait, ignore_wait
 
 # `<release version>-rc<N>`: Aviator requires the -rcN suffix. No slash or space, as the
 # version is a path segment.
@@ -100,7 +100,7 @@ class AviatorClient:
                  timeout_seconds: float = 10.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float] = time.time,
-                 on_wait: Callable[[Wait], None] = log_wait) -> None:
+                 on_wait: Callable[[Wait], None] = ignore_wait) -> None:
         service = Service(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},

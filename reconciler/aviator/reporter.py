@@ -27,6 +27,7 @@ from reconciler.aviator.client import AviatorClient, DeploymentStatus
 from reconciler.aviator.release import Commit, current_commit
 from reconciler.aviator.settings import AviatorSettings, open_client, settings_from_environ
 from reconciler.errors import ReconcilerError, SettingsError
+from reconciler.http.pacing import OnWait, ignore_wait
 from reconciler.scope import WHOLE, Scope
 
 Echo = Callable[[str], None]
@@ -117,7 +118,8 @@ class ApplyDeployment:
 
 
 def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                     echo: Echo, scope: Scope = WHOLE) -> ApplyDeployment | None:
+                     echo: Echo, scope: Scope = WHOLE, on_wait: OnWait = ignore_wait
+                     ) -> ApplyDeployment | None:
     """The deployment to report, or None when Aviator is not configured (or is configured
     unusably, which is one warning)."""
     try:
@@ -128,18 +130,19 @@ def apply_deployment(environ: Mapping[str, str], *, sandbox: Path | None, trigge
     except SettingsError as error:
         echo(f"warning: Aviator: not reporting this apply: {error}")
         return None
-    return ApplyDeployment(settings, commit, lambda: open_client(settings, sandbox),
+    return ApplyDeployment(settings, commit, lambda: open_client(settings, sandbox, on_wait),
                            trigger=trigger, echo=echo, scope=scope)
 
 
 @contextmanager
 def report_apply(environ: Mapping[str, str], *, sandbox: Path | None, trigger: bool,
-                 echo: Echo, scope: Scope = WHOLE) -> Iterator[Finished]:
+                 echo: Echo, scope: Scope = WHOLE, on_wait: OnWait = ignore_wait
+                 ) -> Iterator[Finished]:
     """Around apply's execution: reports the start on entry; call what it yields with the
     ApplyReport to report success or failure. An exception out of the block reports
     failure (an interrupt: canceled) and goes on up."""
     deployment = apply_deployment(environ, sandbox=sandbox, trigger=trigger, echo=echo,
-                                  scope=scope)
+                                  scope=scope, on_wait=on_wait)
     if deployment is None:
         yield lambda report: None
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reconciler.aviator.client import AviatorClient
 from reconciler.errors import SettingsError
+from reconciler.http.pacing import OnWait, ignore_wait
 from reconciler.settings import check_base_uri, check_token
 
 DEFAULT_BASE_URL = "https://api.aviator.co"
@@ -44,12 +45,14 @@ def settings_from_environ(environ: Mapping[str, str]) -> AviatorSettings | None:
                            else None)
 
 
-def open_client(settings: AviatorSettings, sandbox: Path | None) -> AviatorClient:
+def open_client(settings: AviatorSettings, sandbox: Path | None,
+                on_wait: OnWait = ignore_wait) -> AviatorClient:
     """A client for AVIATOR_BASE_URL; without one, the in-process sandbox over the state
-    file `sandbox` (apply --sandbox), else Aviator itself."""
+    file `sandbox` (apply --sandbox), else Aviator itself. Long waits go to `on_wait`."""
     if settings.base_url is None and sandbox is not None:
         from reconciler.sandbox import create_app, transport
 
         return AviatorClient(SANDBOX_BASE_URL, settings.token,
-                             transport=transport(create_app(sandbox)))
-    return AviatorClient(settings.base_url or DEFAULT_BASE_URL, settings.token)
+                             transport=transport(create_app(sandbox)), on_wait=on_wait)
+    return AviatorClient(settings.base_url or DEFAULT_BASE_URL, settings.token,
+                         on_wait=on_wait)

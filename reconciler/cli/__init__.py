@@ -8,6 +8,7 @@ import gc
 import importlib
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,9 @@ from reconciler import __version__
 from reconciler.cli.colour import color_option, with_color_option
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.words import plural
+
+if TYPE_CHECKING:  # the HTTP layer (httpx) loads only with a command that calls out
+    from reconciler.http.pacing import Wait
 
 # Command name -> the module that defines it. A module is imported only when one of its
 # commands runs, so `plan` never pays for the sandbox server's or Aviator's imports.
@@ -40,8 +44,14 @@ class LazyGroup(click.Group):
         return with_color_option(command) if command is not None else None
 
 
+def announce_wait(wait: "Wait") -> None:
+    """The `on_wait` the commands give every client: one line on stderr per long wait
+    (in GitHub Actions too, where the log shows it)."""
+    click.echo(str(wait), err=True)
+
+
 class NoticeLines(logging.Handler):
-    """The library's notices (a long wait, a corrected setting), one line each on stderr:
+    """The library's logged notices (a corrected setting), one line each on stderr:
     library code logs them and never prints."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -13,7 +13,7 @@ from reconciler.aviator.settings import REQUIRED
 from reconciler.errors import SettingsError
 from reconciler.words import plural
 
-from . import cli
+from . import announce_wait, cli
 
 COLUMNS = ("STATUS", "VERSION", "FROM VERSION", "STARTED (UTC)", "ENDED (UTC)", "ACTOR")
 
@@ -64,7 +64,7 @@ def deployments(limit: int, sandbox: Path | None) -> None:
         raise SettingsError(f"Aviator is not configured: set {', '.join(REQUIRED)}")
 
     async def fetch() -> list[Deployment]:
-        async with open_client(settings, sandbox) as client:
+        async with open_client(settings, sandbox, announce_wait) as client:
             return await client.recent_deployments(settings.project, settings.environment,
                                                    limit)
 

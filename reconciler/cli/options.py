@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli import announce_wait
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manager import Connection
 
@@ -40,4 +41,4 @@ def ld_options(command: F) -> F:
 def open_client(base_uri: str | None, sandbox: Path | None, concurrency: int | None
                 ) -> AbstractAsyncContextManager[LaunchDarklyClient]:
     """A LaunchDarkly client: the real API, or the in-process sandbox (no token needed)."""
-    return Connection(base_uri, sandbox, concurrency).open(os.environ)
+    return Connection(base_uri, sandbox, concurrency, announce_wait).open(os.environ)

@@ -22,7 +22,7 @@ from reconciler.render.changes import failure_line
 from reconciler.scope import Scope
 from reconciler.words import plural
 
-from . import cli
+from . import announce_wait, cli
 
 EXIT_CHANGES = 2
 
@@ -42,7 +42,8 @@ def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
 
             click.echo(publish_stale_plan_comment(len(report.errors),
                                                   len({error.path for error in report.errors}),
-                                                  os.environ, invalid.scope), err=True)
+                                                  os.environ, invalid.scope, announce_wait),
+                       err=True)
         raise
     for warning in selection.warnings:
         click.echo(warning, err=True)
@@ -115,7 +116,7 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     """Show what apply would change, field by field."""
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
     selection = _select(manager, projects, shard, stale_comment=github_comment)
     result, scope = manager.plan(selection, options), selection.scope
     if out is not None:
@@ -129,7 +130,7 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     if github_comment:
         from reconciler.github import publish_plan_comment  # only this flag needs GitHub
 
-        click.echo(publish_plan_comment(markdown, os.environ, scope), err=True)
+        click.echo(publish_plan_comment(markdown, os.environ, scope, announce_wait), err=True)
     if not result.applicable:
         return 1
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
@@ -147,7 +148,7 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
           concurrency: int | None, projects: tuple[str, ...], shard: str | None,
           fmt: str, github_issue: bool) -> int:
     """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
     selection = _select(manager, projects, shard)
     result, scope = manager.plan(selection, PlanOptions(force=True)), selection.scope
     shown = _render(result, fmt, scope, drift=True)
@@ -162,7 +163,7 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
         from reconciler.github import publish_drift_issue  # only this flag needs GitHub
 
         click.echo(publish_drift_issue(report if result.has_changes else None, os.environ,
-                                       scope), err=True)
+                                       scope, announce_wait), err=True)
     if result.failed:
         return 1  # drift in the projects that were read is reported above, but not all were
     return EXIT_CHANGES if result.has_changes else 0
@@ -232,7 +233,7 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     """Make live equal git. With PLAN_FILE, run exactly that reviewed plan or refuse."""
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency))
+    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
     saved = SavedPlan.load(plan_file) if plan_file is not None else None
     selection = _select(manager, saved.projects(projects) if saved else projects, shard)
     result = (manager.replan(saved, selection, options) if saved

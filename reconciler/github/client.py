@@ -22,7 +22,7 @@ import httpx
 
 from reconciler.errors import ApiError, SettingsError
 from reconciler.http import Backoff, Service, SyncRequester, message_field
-from reconciler.http.pacing import Wait, log_wait, retry_after
+from reconciler.http.pacing import Wait, ignore_wait, retry_after
 from reconciler.settings import check_base_uri, check_token
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -157,7 +157,7 @@ class GitHubClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
-        on_wait: Callable[[Wait], None] = log_wait,
+        on_wait: Callable[[Wait], None] = ignore_wait,
     ) -> None:
         self.settings = settings
         service = Service(

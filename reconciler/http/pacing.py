@@ -7,7 +7,6 @@ exponentially: headers can lengthen a wait, never shorten it (a reset in the pas
 `Retry-After: 0` would otherwise spend every retry in a second).
 """
 
-import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from reconciler.settings import ANNOUNCE_AFTER_SECONDS
 # Spread the workers that wake at the same reset (terraform-provider-launchdarkly#35).
 RETRY_JITTER_SECONDS = 0.25
 PACING_JITTER_SECONDS = 0.05
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ def retry_after(value: str | None, now: float) -> float | None:
 
 @dataclass(frozen=True)
 class Wait:
-    """A wait long enough to tell the user about (the CLI prints it on stderr)."""
+    """A wait long enough to tell the user about (the CLI shows it on stderr)."""
 
     seconds: float
     reason: str
@@ -69,9 +66,12 @@ class Wait:
         return f"waiting {self.seconds:.0f}s: {self.reason}"
 
 
-def log_wait(wait: Wait) -> None:
-    """The default sink: a log record, which the CLI's notice handler prints."""
-    log.info("%s", wait)
+OnWait = Callable[[Wait], None]
+
+
+def ignore_wait(wait: Wait) -> None:
+    """The default sink: silence. Library code never prints; the CLI passes its own sink,
+    which shows the wait on stderr."""
 
 
 class Announcer:
@@ -79,7 +79,7 @@ class Announcer:
     wait for the same moment (eight workers behind one rate limit make one line, not
     eight)."""
 
-    def __init__(self, clock: Callable[[], float], sink: Callable[[Wait], None] = log_wait
+    def __init__(self, clock: Callable[[], float], sink: OnWait = ignore_wait
                  ) -> None:
         self._clock = clock
         self._sink = sink

@@ -17,11 +17,10 @@ import httpx
 from reconciler import USER_AGENT
 from reconciler.errors import ApiError, Unreachable
 from reconciler.http.faults import CONNECT_RETRIES, connect_failure
-from reconciler.http.pacing import Announcer, RateLimitGate, Wait, log_wait
+from reconciler.http.pacing import Announcer, OnWait, RateLimitGate, ignore_wait
 from reconciler.http.service import REASON_LENGTH, Service
 
 Params = Mapping[str, str | int] | None
-OnWait = Callable[[Wait], None]
 
 
 class AmbiguousFailure(ApiError):
@@ -192,7 +191,7 @@ class AsyncRequester(_Layer):
     def __init__(self, service: Service, *, transport: httpx.AsyncBaseTransport | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float], rng: random.Random,
-                 on_wait: OnWait = log_wait) -> None:
+                 on_wait: OnWait = ignore_wait) -> None:
         super().__init__(service, clock=clock, rng=rng, on_wait=on_wait)
         self._sleep = sleep
         self._slots = asyncio.Semaphore(service.concurrency)
@@ -250,7 +249,7 @@ class SyncRequester(_Layer):
 
     def __init__(self, service: Service, *, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None], clock: Callable[[], float],
-                 rng: random.Random, on_wait: OnWait = log_wait) -> None:
+                 rng: random.Random, on_wait: OnWait = ignore_wait) -> None:
         super().__init__(service, clock=clock, rng=rng, on_wait=on_wait)
         self._sleep = sleep
         self._client = httpx.Client(**self._client_options(transport))

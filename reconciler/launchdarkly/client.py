@@ -15,7 +15,7 @@ import httpx
 
 from reconciler.errors import ApiError
 from reconciler.http import AmbiguousFailure, gave_up
-from reconciler.http.pacing import Wait, log_wait
+from reconciler.http.pacing import Wait, ignore_wait
 from reconciler.launchdarkly.transport import Requester
 from reconciler.normalize import canonical, canonical_live
 from reconciler.settings import LaunchDarklySettings
@@ -64,7 +64,7 @@ class IncompleteListing(ApiError):
 class LaunchDarklyClient:
     """Use as `async with LaunchDarklyClient(settings) as client:`; all calls share one
     connection pool, at most `settings.concurrency` requests in flight. Long waits go to
-    `on_wait` (by default a log record, which the CLI prints)."""
+    `on_wait` (by default nowhere: the CLI passes the sink that shows them)."""
 
     def __init__(
         self,
@@ -74,7 +74,7 @@ class LaunchDarklyClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
-        on_wait: Callable[[Wait], None] = log_wait,
+        on_wait: Callable[[Wait], None] = ignore_wait,
     ) -> None:
         self._http = Requester(settings, transport=transport, sleep=sleep,
                                rng=rng or random.Random(), clock=clock, on_wait=on_wait)

@@ -19,7 +19,7 @@ import httpx
 
 from reconciler.errors import ApiError
 from reconciler.http import AsyncRequester, Service
-from reconciler.http.pacing import Wait, log_wait, retry_after
+from reconciler.http.pacing import Wait, ignore_wait, retry_after
 from reconciler.settings import (
     BASE_URI_FLAG,
     BASE_URI_VARIABLE,
@@ -103,7 +103,7 @@ class Requester:
         sleep: Callable[[float], Awaitable[None]],
         rng: random.Random,
         clock: Callable[[], float],
-        on_wait: Callable[[Wait], None] = log_wait,
+        on_wait: Callable[[Wait], None] = ignore_wait,
     ) -> None:
         base_uri = settings.base_uri.rstrip("/")
         if transport is None:  # also checked when settings were built by hand

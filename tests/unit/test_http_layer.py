@@ -15,7 +15,7 @@ import pytest
 from reconciler.aviator import AviatorClient
 from reconciler.errors import ApiError, Unreachable
 from reconciler.github.client import GitHubClient, GitHubSettings
-from reconciler.http.pacing import Wait, log_wait
+from reconciler.http.pacing import Wait, ignore_wait
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.settings import LaunchDarklySettings
 from tests.faketime import FakeTime
@@ -36,7 +36,7 @@ class Case:
     get: Callable[[Handler, FakeTime, OnWait], object]
 
 
-def _launchdarkly(handler: Handler, fake: FakeTime, on_wait: OnWait = log_wait) -> object:
+def _launchdarkly(handler: Handler, fake: FakeTime, on_wait: OnWait = ignore_wait) -> object:
     settings = LaunchDarklySettings(base_uri="https://ld.test", token=TOKEN,
                                     base_uri_source="--base-uri")
 
@@ -49,14 +49,14 @@ def _launchdarkly(handler: Handler, fake: FakeTime, on_wait: OnWait = log_wait) 
     return asyncio.run(main())
 
 
-def _github(handler: Handler, fake: FakeTime, on_wait: OnWait = log_wait) -> object:
+def _github(handler: Handler, fake: FakeTime, on_wait: OnWait = ignore_wait) -> object:
     settings = GitHubSettings(api_url="https://github.test", repository="acme/p", token=TOKEN)
     with GitHubClient(settings, transport=httpx.MockTransport(handler),
                       sleep=fake.sleep_blocking, clock=fake.clock, on_wait=on_wait) as client:
         return client.request("GET", client.repo_path("issues")).json()
 
 
-def _aviator(handler: Handler, fake: FakeTime, on_wait: OnWait = log_wait) -> object:
+def _aviator(handler: Handler, fake: FakeTime, on_wait: OnWait = ignore_wait) -> object:
     async def main() -> object:
         async with AviatorClient("https://aviator.test", TOKEN,
                                  transport=httpx.MockTransport(handler), sleep=fake.sleep,
@@ -204,12 +204,14 @@ def test_long_waits_reach_the_callback_and_never_print(
     assert len(waits) == 1  # waits of 3 s or less are not announced
 
 
-def test_by_default_a_long_wait_is_a_log_record_that_the_cli_prints(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_by_default_a_long_wait_is_neither_printed_nor_logged(
+        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    """Library code never prints: only the CLI's own `on_wait` shows a wait."""
     handler, _ = answers(httpx.Response(429, headers={"Retry-After": "5"}),
                          httpx.Response(200, json=[]))
-    with caplog.at_level("INFO", logger="reconciler"):
-        _github(handler, FakeTime())
-    (record,) = caplog.records
-    assert record.getMessage() == ("waiting 5s: before retrying GET /repos/acme/p/issues: "
-                                   "429 Too Many Requests")
+    fake = FakeTime()
+    with caplog.at_level("DEBUG", logger="reconciler"):
+        assert _github(handler, fake) == []
+    assert fake.sleeps and fake.sleeps[0] >= 5  # the wait was long enough to announce
+    assert caplog.records == []
+    assert capsys.readouterr() == ("", "")

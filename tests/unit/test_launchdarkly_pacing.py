@@ -2,16 +2,15 @@
 jumps the clock instead of waiting."""
 
 import asyncio
-import logging
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from reconciler.errors import ApiError
-from reconciler.http.pacing import Announcer, RateLimitGate
+from reconciler.http.pacing import Announcer, RateLimitGate, Wait, ignore_wait
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.settings import LaunchDarklySettings
 from tests.faketime import START, FakeTime
@@ -25,6 +24,7 @@ def run(
     fake: FakeTime,
     handler: Callable[[httpx.Request], Any],
     action: Callable[[LaunchDarklyClient], Awaitable[Any]],
+    on_wait: Callable[[Wait], None] = ignore_wait,
     **options: Any,
 ) -> Any:
     settings = LaunchDarklySettings(base_uri="https://ld.test", token=CANARY, **options)
@@ -32,7 +32,7 @@ def run(
     async def main() -> Any:
         async with LaunchDarklyClient(
             settings, transport=httpx.MockTransport(handler), sleep=fake.sleep,
-            rng=random.Random(3), clock=fake.clock,
+            rng=random.Random(3), clock=fake.clock, on_wait=on_wait,
         ) as client:
             return await action(client)
 
@@ -254,26 +254,21 @@ def test_paced_run_stays_under_the_limit() -> None:
 HOUR = 3600.0
 
 
+class Announced(list[str]):
+    """The waits the client announced, through the `on_wait` it was given (the CLI
+    prints them on stderr)."""
+
+    def __call__(self, wait: Wait) -> None:
+        self.append(str(wait))
+
+
 @pytest.fixture
-def announced() -> Iterator[list[str]]:
-    """The waits the client announced (the CLI prints them on stderr)."""
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    logger = logging.getLogger("reconciler")
-    handler, level = Collect(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+def announced() -> Announced:
+    return Announced()
 
 
 def test_remaining_zero_with_a_reset_an_hour_away_waits_the_cap_once(
-        announced: list[str]) -> None:
+        announced: Announced) -> None:
     fake = FakeTime()
     reset = fake.epoch_ms(HOUR)
     sent_at: list[float] = []
@@ -287,7 +282,7 @@ def test_remaining_zero_with_a_reset_an_hour_away_waits_the_cap_once(
         for _ in range(4):
             await client.get_project("web")
 
-    run(fake, handler, four)
+    run(fake, handler, four, announced)
     (wait,) = fake.sleeps  # one hold, then the run goes on
     assert 60 <= wait <= 60.05
     assert len(sent_at) == 4 and sent_at[-1] - START < 61
@@ -330,7 +325,7 @@ def test_the_cap_is_a_setting_and_bounds_backoff_and_headers_alike() -> None:
     assert fake.sleeps[4:] == [2.0, 2.0, 2.0, 2.0]
 
 
-def test_long_waits_are_announced_once_for_all_workers(announced: list[str]) -> None:
+def test_long_waits_are_announced_once_for_all_workers(announced: Announced) -> None:
     fake = FakeTime()
     refused: set[str] = set()
 
@@ -344,17 +339,17 @@ def test_long_waits_are_announced_once_for_all_workers(announced: list[str]) -> 
     async def eight(client: LaunchDarklyClient) -> None:
         await asyncio.gather(*(client.get_project(f"p{i}") for i in range(8)))
 
-    run(fake, handler, eight)
+    run(fake, handler, eight, announced)
     assert len(announced) == 1, announced
     assert announced[0].startswith("waiting 20s: before retrying GET /api/v2/projects/p")
     assert "429 You've exceeded the API rate limit." in announced[0]
 
 
-def test_short_waits_are_not_announced(announced: list[str]) -> None:
+def test_short_waits_are_not_announced(announced: Announced) -> None:
     fake = FakeTime()
     handler = sequence(httpx.Response(503), rate_limited(Retry_After="2"),
                        httpx.Response(200, json={"key": "web"}))
-    run(fake, handler, lambda c: c.get_project("web"))
+    run(fake, handler, lambda c: c.get_project("web"), announced)
     assert len(fake.sleeps) == 2
     assert announced == []
 
