@@ -18,6 +18,7 @@ from reconciler.plan.values import (
     NotManaged,
     Plan,
     PlanOptions,
+    PreviewRow,
     ProjectPlan,
     ReadFailure,
     Step,
@@ -25,6 +26,6 @@ from reconciler.plan.values import (
 
 __all__ = [
     "FORMAT_VERSION", "Action", "Blocked", "Change", "NotManaged", "Plan", "PlanOptions",
-    "ProjectPlan", "ReadFailure", "Step", "assemble", "canonical_json", "plan_digest",
+    "PreviewRow", "ProjectPlan", "ReadFailure", "Step", "assemble", "canonical_json", "plan_digest",
     "sha256", "unread_project",
 ]

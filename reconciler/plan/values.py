@@ -49,6 +49,9 @@ class Step(ValueObject):
     after: dict[str, Any] | None = Field(default=None, description="Desired, canonical form")
     changes: list[Change] = Field(default_factory=list)
     reason: str = Field(default="", description="Why this step is needed, for humans")
+    order: list[str] | None = Field(
+        default=None, description="reorder: every scoped policy key, highest priority first"
+    )
 
 
 class Blocked(ValueObject):
@@ -75,6 +78,18 @@ class NotManaged(ValueObject):
         description="Of those, the ones the step drops: their phase or audience is removed "
                     "or renamed in git",
     )
+
+
+class PreviewRow(ValueObject):
+    """One environment and flag tag: the release policy that applies before and after the
+    plan."""
+
+    environment: str | None = Field(
+        description="An environment named in a scope; null: any environment no scope names.")
+    flagTag: str | None = Field(
+        description="A flag tag named in a scope; null: a flag with none of those tags.")
+    before: str | None = Field(description="The policy key that applies now; null: none.")
+    after: str | None = Field(description="The policy key that applies after; null: none.")
 
 
 class ProjectPlan(ValueObject):
@@ -105,6 +120,15 @@ class ProjectPlan(ValueObject):
     )
     notManaged: list[NotManaged] = Field(
         default_factory=list, description="Per resource in git, the live fields git cannot name"
+    )
+    orderBefore: list[str] = Field(
+        default_factory=list, description="policies: live scoped keys, highest priority first"
+    )
+    orderAfter: list[str] = Field(
+        default_factory=list, description="policies: scoped keys after the plan, same order"
+    )
+    preview: list[PreviewRow] = Field(
+        default_factory=list, description="policies: the policy each flag gets, before and after"
     )
 
     @property

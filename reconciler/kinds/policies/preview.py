@@ -10,20 +10,7 @@ applies (or none, without one).
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class PreviewRow(BaseModel):
-    """One environment and flag tag: the policy that applies before and after the plan."""
-
-    model_config = ConfigDict(frozen=True)
-
-    environment: str | None = Field(
-        description="An environment named in a scope; null: any environment no scope names.")
-    flagTag: str | None = Field(
-        description="A flag tag named in a scope; null: a flag with none of those tags.")
-    before: str | None = Field(description="The policy key that applies now; null: none.")
-    after: str | None = Field(description="The policy key that applies after; null: none.")
+from reconciler.plan import PreviewRow
 
 
 def _matches(values: Sequence[str], value: str | None) -> bool:
