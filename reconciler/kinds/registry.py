@@ -5,9 +5,10 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.kinds.pipelines import PIPELINES
+from reconciler.kinds.policies.kind import POLICIES
 from reconciler.manifest import DesiredProject
 
-KINDS: tuple[Kind[Any, Any], ...] = (PIPELINES,)
+KINDS: tuple[Kind[Any, Any], ...] = (PIPELINES, POLICIES)
 
 
 def kind_named(name: str) -> Kind[Any, Any]:

@@ -21,6 +21,7 @@ SYMBOLS = {
     Action.REPLACE: "-/+",
     Action.DELETE: "-",
     Action.SET_DEFAULT: "*",
+    Action.REORDER: "^",
 }
 NO_CHANGES = "No changes. Live matches git."
 

@@ -25,7 +25,7 @@ from reconciler.scope import Scope
 Paint = Callable[..., str]
 
 COLOURS: dict[str, Colour] = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta",
-                              "*": "cyan"}
+                              "*": "cyan", "^": "cyan"}
 
 
 def _lines(line: Line, paint: Paint) -> list[str]:
