@@ -14,6 +14,7 @@ from reconciler.engine import select_projects
 from reconciler.errors import ManifestError
 from reconciler.kinds.policies import models
 from reconciler.kinds.policies.checks import policy_warnings
+from reconciler.kinds.registry import managed_kinds
 from reconciler.manifest import load_desired, read_desired
 from reconciler.schemas import policy_schema, project_schema
 from tests.unit.test_manifest_loader import pipeline_yaml, write
@@ -62,8 +63,9 @@ def test_a_project_of_policies_only_loads_and_manages_no_pipelines(tmp_path: Pat
     assert state.warnings == []
     assert not payments.manages_pipelines
     assert state.projects["web"].manages_pipelines
-    # Planning pipelines there would prune them all: the pipeline engine leaves it out.
-    assert [p.key for p in select_projects(state, None)] == ["web"]
+    # Planning pipelines there would prune them all: it is planned for its policies only.
+    assert [p.key for p in select_projects(state, None)] == ["payments", "web"]
+    assert [kind.name for kind in managed_kinds(payments)] == ["policies"]
 
 
 def test_one_policy_needs_no_order_and_an_empty_folder_keeps_its_meaning(tmp_path: Path
