@@ -25,6 +25,12 @@ CHANGED_EVERY = 10  # 10% of the pipelines
 # The client lists 20 per page, LaunchDarkly's cap per project: one list call a project.
 PAGE_SIZE = 20
 KEYWORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off"})
+# W7's release policies, rank 1 first, the same in every project.
+POLICIES = (
+    {"key": "production-first", "name": "Production first", "releaseMethod": "immediate-release",
+     "scope": {"environmentKeys": ["production"]}},
+    {"key": "everything-else", "name": "Everything else", "releaseMethod": "immediate-release"},
+)
 
 
 @dataclass(frozen=True)
@@ -110,14 +116,16 @@ def _changed(body: dict[str, Any], kind: str) -> dict[str, Any]:
     return body
 
 
-def live_fixture(fleet: Fleet) -> dict[str, Any]:
+def live_fixture(fleet: Fleet, *, policies: bool = False) -> dict[str, Any]:
     """A sandbox fixture (DESIGN.md section 7): every project holds the unchanged fleet;
-    its first pipeline is the default, as LaunchDarkly makes it."""
+    its first pipeline is the default, as LaunchDarkly makes it. With `policies`, every
+    project also holds POLICIES."""
     return {"projects": {
         project: {
             "environments": list(ENVIRONMENTS),
             "segments": {env: list(keys) for env, keys in SEGMENTS.items()},
             "pipelines": [pipeline(project, j) for j in range(fleet.pipelines_per_project)],
+            **({"policies": [dict(policy) for policy in POLICIES]} if policies else {}),
         }
         for project in fleet.project_keys()
     }}
@@ -156,6 +164,17 @@ def _yaml_lines(value: Any, indent: int) -> Iterator[str]:
             yield f"{lead} {_scalar(item)}"
 
 
+def write_policies(directory: Path) -> None:
+    """POLICIES in every project folder of `directory`, ranked by `policyOrder`."""
+    for folder in sorted(p for p in directory.iterdir() if p.is_dir()):
+        (folder / "release-policies").mkdir()
+        for policy in POLICIES:
+            text = "\n".join(_yaml_lines(policy, 0)) + "\n"
+            (folder / "release-policies" / f"{policy['key']}.yaml").write_text(text)
+        order = ", ".join(policy["key"] for policy in POLICIES)
+        (folder / "_project.yaml").write_text(f"policyOrder: [{order}]\n")
+
+
 def write_desired(fleet: Fleet, directory: Path, *, changed: bool) -> None:
     """`directory/<project>/<pipeline>.yaml` for the whole fleet; with `changed`, the
     pipelines of `fleet.changes()` carry their edit. The first pipeline of each project
@@ -184,15 +203,18 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--state", type=Path, required=True, help="sandbox state to seed")
     parser.add_argument("--unchanged", type=Path, help="write git's files as live has them")
     parser.add_argument("--changed", type=Path, help="write git's files with the changes")
+    parser.add_argument("--policies", action="store_true",
+                        help="every project also holds POLICIES, live and in git")
     args = parser.parse_args(argv)
     from reconciler.sandbox import seed_state  # here: the benchmark imports Fleet, not this
 
     fleet = Fleet(args.projects, args.pipelines)
-    seed_state(args.state, live_fixture(fleet))
-    if args.unchanged is not None:
-        write_desired(fleet, args.unchanged, changed=False)
-    if args.changed is not None:
-        write_desired(fleet, args.changed, changed=True)
+    seed_state(args.state, live_fixture(fleet, policies=args.policies))
+    for folder, changed in ((args.unchanged, False), (args.changed, True)):
+        if folder is not None:
+            write_desired(fleet, folder, changed=changed)
+            if args.policies:
+                write_policies(folder)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,11 @@ class Figures:
                           f"{b.apply} {per_call}", WALL_TARGET),
             *self._rate_limit_rows(),
             *self._apply_rate_rows(),
+            self.calls_row("W7 plan with policies, no changes", r.w7, 2 * b.plan,
+                           "1 list per project and kind"),
+            self.wall_row("W7 plan with policies, no changes", r.w7,
+                          2 * b.plan * latency / CONCURRENCY, f"{2 * b.plan} {per_call}",
+                          WALL_TARGET),
             *self._cpu_rows(),
         ]
         return rows
@@ -333,7 +338,8 @@ def render(results: Results, machine: Mapping[str, str], load_after: str,
         f"of 3 phases × 2 audiences with release guardian configuration; W2 changes one field "
         f"in {fleet.changed} of them ({fleet.rephased} inside `phases`). W5 plans "
         f"{results.cpu_fleet.pipelines} pipelines ({results.cpu_fleet.changed} changed) "
-        f"against the in-process sandbox (`--sandbox`, no latency). Every run starts with "
+        f"against the in-process sandbox (`--sandbox`, no latency); W7 is W1 with 2 release "
+        f"policies in every project, live and in git. Every run starts with "
         f"an empty parse cache, except those marked \"cache warm\", whose cache an unmeasured "
         f"run of the same command filled. S1 is a short asyncio + httpx script making W1's "
         f"calls, 8 at a time; B1 the official client, one call at a time. Imports are "

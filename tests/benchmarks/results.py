@@ -61,6 +61,7 @@ class Results:
     w5: list[Run] = field(default_factory=list)
     w5_warm: list[Run] = field(default_factory=list)
     w6: list[Run] = field(default_factory=list)  # W3 under the rate limit
+    w7: list[Run] = field(default_factory=list)  # W1 with 2 release policies per project
     stages: Stages = field(default_factory=lambda: Stages(0, 0, {}, {}))
 
 

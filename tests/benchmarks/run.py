@@ -50,6 +50,8 @@ class Bench:
         self.fleet = Fleet(config.projects, config.pipelines)
         self.cpu_fleet = Fleet(config.cpu_projects, config.pipelines)
         self.state = workdir / "fleet.json"
+        self.policy_state = workdir / "policy-fleet.json"
+        self.with_policies = workdir / "pipelines-policies"
         self.cpu_state = workdir / "cpu-fleet.json"
         self.unchanged = workdir / "pipelines-unchanged"
         self.changed = workdir / "pipelines-changed"
@@ -67,6 +69,7 @@ class Bench:
             (self.fleet, self.state, ["--unchanged", self.unchanged, "--changed", self.changed]),
             (self.cpu_fleet, self.cpu_state, ["--changed", self.cpu_changed]),
             (Fleet(1, 1), self.tiny_state, ["--unchanged", self.tiny]),
+            (self.fleet, self.policy_state, ["--unchanged", self.with_policies, "--policies"]),
         ):
             subprocess.run([sys.executable, "-m", "tests.benchmarks.fleet", str(fleet.projects),
                             str(fleet.pipelines_per_project), "--state", str(state),
@@ -191,6 +194,12 @@ def measure_all(bench: Bench) -> Results:
             pipelines=bench.unchanged), _expect_output("No changes"))
     results.w6 = bench.repeat("W6 apply under a rate limit",
                               lambda: _apply_on_fresh_state(bench, rate), _expect_output(done))
+
+    print("W7", file=sys.stderr)
+    with sandbox_server(bench.policy_state, bench.workdir, *latency) as server:
+        results.w7 = bench.repeat("W7 plan with policies, no changes", lambda: bench.run(
+            "W7", "reconciler", ["plan", "--detailed-exitcode"], server=server,
+            pipelines=bench.with_policies), _expect_output("No changes"))
 
     print("W5", file=sys.stderr)
     w5 = ["plan", "--detailed-exitcode", "--sandbox", str(bench.cpu_state)]

@@ -14,7 +14,8 @@ WORKLOADS = ("plan --help", "a plan of 1 pipeline", "W1 plan, no changes",
              "W1 plan, cache warm", "S1 asyncio + httpx script", "W1 against S1",
              "W1 cache warm against S1", "B1 official client", "W1 against B1",
              "W2 plan, 10% changed", "W3 apply W2's plan", "W4 plan at 50 req/s",
-             "W6 apply at 50 req/s", "W5 plan in process, 30 pipelines",
+             "W6 apply at 50 req/s", "W7 plan with policies, no changes",
+             "W5 plan in process, 30 pipelines",
              "W5 plan in process, 30 pipelines, cache warm")
 
 
@@ -48,6 +49,7 @@ def test_a_tiny_bench_reports_every_workload_at_its_lower_bound_of_calls(
     assert counted["W3 apply W2's plan"]["Measured"] == "7"  # re-plan 4 + 3 PUTs
     assert counted["W4 plan at 50 req/s"]["Measured"].startswith("3 ")
     assert counted["W6 apply at 50 req/s"]["Measured"] == "7"
+    assert counted["W7 plan with policies, no changes"]["Measured"] == "6"  # 3 x 2 kinds
     throttled = {row["Workload"]: row for row in rows if row["Figure"] == "429 answers"}
     assert throttled["W6 apply at 50 req/s"]["Measured"] == "0 of 7 requests"
     assert all(row["Ratio"] == "1.00" and row["Met"] == "yes" for row in counted.values())
