@@ -11,6 +11,8 @@ models (reconciler.kinds.<name>.models), which must not pull the planners in wit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -23,6 +25,27 @@ Desired = TypeVar("Desired")
 Live = TypeVar("Live")
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How the renderings name a kind's resources and show one as its file would say it."""
+
+    noun: str
+    """One resource, in counts: "pipeline" ("2 pipelines differ")."""
+    nouns: str
+    """Several: "pipelines"."""
+    title: str
+    """The kind in headings, plural and in lower case: "release pipelines"."""
+    document: Callable[[Mapping[str, Any], bool], str]
+    """A resource (canonical form; whether it is the project default) as the YAML of its
+    file, to show a create or a delete whole."""
+    parts: Mapping[str, tuple[str, Callable[[Any], str]]] = field(default_factory=dict)
+    """Lists whose items have a name, matched by name in a diff: field -> (the noun of an
+    item, the item as the YAML of its file)."""
+    diagram: Callable[[Mapping[str, Any], Collection[str], bool], str] | None = None
+    """A Mermaid diagram of a resource after a step (the step's changed pointers; whether
+    it is the project default), for the PR comment; None: the kind draws none."""
+
+
 class Kind(Protocol[Desired, Live]):
     """One kind of resource, from its files to its requests.
 
@@ -33,12 +56,15 @@ class Kind(Protocol[Desired, Live]):
     An ApiError raised by `fetch` or `plan` makes the project's plan for this kind an
     unread one (the engine's job, not the kind's). Apply runs each step through
     `dispatch`; the simulator inside `plan` must replay steps through the same table.
-    A kind is registered by adding its object to registry.KINDS; the renderers read ProjectPlan
-    fields, so a kind's own wording is added there when it has one.
+    A kind is registered by adding its object to registry.KINDS; the renderers read
+    ProjectPlan fields and name a kind's resources only through its `wording`.
     """
 
     name: str
     """The kind's name: ProjectPlan.kind, and its key in the registry ("pipelines")."""
+
+    wording: Wording
+    """How the plan, the PR comment and the drift report name and show its resources."""
 
     dispatch: DispatchTable[Any]
     """Per Action this kind plans: its replay on the kind's model (the proof) and its

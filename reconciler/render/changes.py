@@ -1,5 +1,6 @@
-"""What a plan says, as people read it: summary lines, kept pipelines and step lines (shared
-by the text and Markdown renderers)."""
+"""What a plan says, as people read it: summary lines, kept resources, step lines and the
+flag-level preview (shared by the text, Markdown and drift renderers). A kind's resources
+are named and shown only through its Wording (reconciler.kinds)."""
 
 import json
 from collections.abc import Callable
@@ -7,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import pointer
-from reconciler.export import audience_yaml, phase_yaml, pipeline_yaml
 from reconciler.graph import printable
+from reconciler.kinds import Wording
+from reconciler.kinds.registry import KINDS, kind_named, kinds_in
 from reconciler.normalize import pairs_by_name
-from reconciler.plan import Action, NotManaged, Plan, ProjectPlan, Step
-from reconciler.render.counts import count_plan
+from reconciler.plan import Action, NotManaged, Plan, PreviewRow, ProjectPlan, Step
+from reconciler.render.counts import Counts, count_by_kind, count_plan
 from reconciler.scope import WHOLE, Scope
 from reconciler.words import plural
 
@@ -54,8 +56,33 @@ class Block:
 
 Line = FieldLine | Block
 
-# Lists whose items have a name: matched by name, so an insertion is one insertion.
-_NAMED_LISTS = {"phases": "phase", "audiences": "audience"}
+
+def wording(project: ProjectPlan) -> Wording:
+    return kind_named(project.kind).wording
+
+
+def labelled(plan: Plan) -> bool:
+    """Whether each project's heading names its kind: unless the plan holds only the first
+    kind (a plan of pipelines alone reads as it did before kinds)."""
+    return kinds_in(p.kind for p in plan.projects) != [KINDS[0]]
+
+
+def titles(plan: Plan) -> str:
+    """The kinds a plan holds, for a heading: "release pipelines and release policies"."""
+    return " and ".join(kind.wording.title for kind in kinds_in(p.kind for p in plan.projects))
+
+
+def nouns(plan: Plan) -> str:
+    """The kinds a plan holds, as plain nouns: "pipelines and policies"."""
+    return " and ".join(kind.wording.nouns for kind in kinds_in(p.kind for p in plan.projects))
+
+
+def per_kind(plan: Plan, count: Callable[[Counts], int],
+             nouns: Callable[[Wording], tuple[str, str]]) -> str:
+    """A count said per kind, kinds with none left out: "1 pipeline and 2 policies".
+    `nouns` gives a kind's noun for one and for several."""
+    return " and ".join(plural(count(counts), *nouns(kind_named(name).wording))
+                        for name, counts in count_by_kind(plan) if count(counts))
 
 
 def _yaml_text(text: str) -> str:
@@ -86,11 +113,9 @@ def _in_order(indexes: list[int]) -> set[int]:
     return set(max(reversed(best), key=len, default=[]))  # ties: the later run
 
 
-def _part_yaml(noun: str, value: Any) -> str:
-    return _yaml_text(phase_yaml(value) if noun == "phase" else audience_yaml(value))
-
-
-def _named_list(path: str, noun: str, old: list[Any], new: list[Any], where: str) -> list[Line]:
+def _named_list(path: str, part: tuple[str, Callable[[Any], str]], old: list[Any],
+                new: list[Any], where: str, words: Wording) -> list[Line]:
+    noun, part_yaml = part
     pairs = _match(old, new)
     stayed = _in_order([o for o, n in pairs if o is not None and n is not None])
     lines: list[Line] = []
@@ -98,22 +123,23 @@ def _named_list(path: str, noun: str, old: list[Any], new: list[Any], where: str
         if new_index is None:
             lines.append(Block("-", f"{noun} {json_value(old[old_index].get('name'))}{where} "
                                     f"removed (was at {old_index})",
-                               _part_yaml(noun, old[old_index]), json_value(old[old_index])))
+                               _yaml_text(part_yaml(old[old_index])), json_value(old[old_index])))
             continue
         item = new[new_index]
         name = json_value(item.get("name"))
         if old_index is None:
             lines.append(Block("+", f"{noun} {name}{where} inserted at {new_index}",
-                               _part_yaml(noun, item), json_value(item)))
+                               _yaml_text(part_yaml(item)), json_value(item)))
             continue
         if old_index not in stayed:
             lines.append(Block("~", f"{noun} {name}{where} moved from {old_index} to "
                                     f"{new_index}"))
-        lines += _fields(f"{path}/{new_index}", old[old_index], item, f" in {noun} {name}")
+        lines += _fields(f"{path}/{new_index}", old[old_index], item, words,
+                         f" in {noun} {name}")
     return lines
 
 
-def _fields(path: str, old: Any, new: Any, where: str = "") -> list[Line]:
+def _fields(path: str, old: Any, new: Any, words: Wording, where: str = "") -> list[Line]:
     """The differences between two values: mappings field by field, named lists matched by
     name, other lists and scalars as whole values."""
     if old == new:
@@ -123,10 +149,10 @@ def _fields(path: str, old: Any, new: Any, where: str = "") -> list[Line]:
         lines: list[Line] = []
         for key in [*new, *(key for key in old if key not in new)]:
             child = path + pointer((key,))
-            if key in _NAMED_LISTS and isinstance(old.get(key, []), list) \
+            if key in words.parts and isinstance(old.get(key, []), list) \
                     and isinstance(new.get(key, []), list):
-                lines += _named_list(child, _NAMED_LISTS[key], old.get(key, []),
-                                     new.get(key, []), where)
+                lines += _named_list(child, words.parts[key], old.get(key, []),
+                                     new.get(key, []), where, words)
             elif key not in old:
                 if not _is_empty(new[key]):
                     lines.append(FieldLine("+", printable(child), new=json_value(new[key])))
@@ -134,7 +160,7 @@ def _fields(path: str, old: Any, new: Any, where: str = "") -> list[Line]:
                 if not _is_empty(old[key]):
                     lines.append(FieldLine("-", printable(child), old=json_value(old[key])))
             elif isinstance(old[key], dict) or isinstance(new[key], dict):
-                lines += _fields(child, old[key], new[key], where)
+                lines += _fields(child, old[key], new[key], words, where)
             elif old[key] != new[key]:
                 lines.append(FieldLine("~", printable(child), old=json_value(old[key]),
                                        new=json_value(new[key])))
@@ -146,22 +172,31 @@ def _is_empty(value: Any) -> bool:
     return isinstance(value, dict | list) and not value
 
 
-def step_lines(step: Step) -> list[Line]:
-    """What a step changes, as people read it: a created or deleted pipeline as the YAML of
-    its file; an update or replace field by field, with phases and audiences matched by
-    name (an inserted phase is one insertion, not a change at every later index). The JSON
+def ranking(keys: list[str]) -> str:
+    return ", ".join(printable(key) for key in keys) or "(none)"
+
+
+def step_lines(project: ProjectPlan, step: Step) -> list[Line]:
+    """What a step changes, as people read it: a created or deleted resource as the YAML
+    of its file; an update or replace field by field, with named lists (a pipeline's
+    phases and audiences) matched by name (an inserted phase is one insertion, not a
+    change at every later index); a reorder as the ranking before and after it. The JSON
     plan's `changes` stay pointer by pointer for tools."""
+    words = wording(project)
     if step.action is Action.CREATE and step.after is not None:
-        return [Block("+", None, _yaml_text(pipeline_yaml(step.after, step.makeDefault)))]
+        return [Block("+", None, _yaml_text(words.document(step.after, step.makeDefault)))]
     if step.action is Action.DELETE and step.before is not None:
-        return [Block("-", None, _yaml_text(pipeline_yaml(step.before, False)))]
+        return [Block("-", None, _yaml_text(words.document(step.before, False)))]
     if step.action is Action.SET_DEFAULT:
         return []
-    return _fields("", step.before or {}, step.after or {})
+    if step.action is Action.REORDER:
+        return [FieldLine("~", "order", old=ranking(project.orderBefore),
+                          new=ranking(step.order or []))]
+    return _fields("", step.before or {}, step.after or {}, words)
 
 
 def kept(project: ProjectPlan) -> str:
-    """The live pipelines with no file that stay, each with why: "a (prune is off), b
+    """The live resources with no file that stay, each with why: "a (prune is off), b
     (protected)"."""
     blocked = {b.key for b in project.blocked if b.action is Action.DELETE}
 
@@ -217,9 +252,11 @@ def summary_line(plan: Plan, scope: Scope | None = None) -> str:
     counts = count_plan(plan)
     if not counts.projects:
         return NO_CHANGES
+    reorders = f", {plural(counts.reorders, 'reorder')}" if counts.reorders else ""
     return (f"Plan: {counts.creates} to create, {counts.updates} to update, "
             f"{counts.replaces} to replace, {counts.deletes} to delete, "
-            f"{plural(counts.default_changes, 'default change')}. digest {plan.digest[:12]}")
+            f"{plural(counts.default_changes, 'default change')}{reorders}. "
+            f"digest {plan.digest[:12]}")
 
 
 def problems_line(plan: Plan) -> str | None:
@@ -227,7 +264,9 @@ def problems_line(plan: Plan) -> str | None:
     counts = count_plan(plan)
     parts = []
     if counts.blocked:
-        parts.append(f"{plural(counts.blocked, 'pipeline change')} blocked")
+        blocked = per_kind(plan, lambda c: c.blocked,
+                           lambda w: (f"{w.noun} change", f"{w.noun} changes"))
+        parts.append(f"{blocked} blocked")
     if counts.refused:
         parts.append(f"{plural(counts.refused, 'project')} refused")
     if counts.unread:
@@ -235,3 +274,27 @@ def problems_line(plan: Plan) -> str | None:
     if not parts:
         return None
     return f"Not applicable: {' and '.join(parts)}; nothing will be applied until this is resolved."
+
+
+def preview_place(row: PreviewRow) -> tuple[str, str]:
+    """A preview row's environment and flag tag; None (not named by any scope) in words."""
+    return (printable(row.environment) if row.environment is not None
+            else "(other environments)",
+            printable(row.flagTag) if row.flagTag is not None else "(other tags)")
+
+
+def preview_policy(key: str | None) -> str:
+    return printable(key) if key is not None else "(none)"
+
+
+def preview_changes(project: ProjectPlan) -> tuple[list[PreviewRow], int]:
+    """The preview rows whose applying resource changes, and how many rows stay."""
+    changing = [row for row in project.preview if row.before != row.after]
+    return changing, len(project.preview) - len(changing)
+
+
+def preview_heading(project: ProjectPlan) -> str:
+    changing, staying = preview_changes(project)
+    return (f"flags by environment and tag: {plural(len(changing), 'row')} "
+            f"{'changes' if len(changing) == 1 else 'change'} {wording(project).noun}, "
+            f"{staying} {'stays' if staying == 1 else 'stay'}")

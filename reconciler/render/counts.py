@@ -26,8 +26,9 @@ class Counts:
     replaces: int = 0
     deletes: int = 0
     default_changes: int = 0  # steps that make a pipeline the project default
-    differ: int = 0  # distinct pipelines with a step or a blocked change
-    blocked: int = 0  # blocked pipeline changes
+    reorders: int = 0  # steps that rank a project's resources anew
+    differ: int = 0  # distinct resources with a step (a reorder aside) or a blocked change
+    blocked: int = 0  # blocked changes
     refused: int = 0  # projects refused
     unread: int = 0  # projects whose live state could not be read
     projects: int = 0  # projects with a step, a blocked change, a refusal or a read failure
@@ -39,11 +40,13 @@ class Counts:
 
 def count_project(project: ProjectPlan) -> Counts:
     actions = [step.action for step in project.steps]
-    differing = {step.key for step in project.steps} | {b.key for b in project.blocked}
+    differing = ({step.key for step in project.steps if step.action is not Action.REORDER}
+                 | {b.key for b in project.blocked})
     return Counts(
         creates=actions.count(Action.CREATE), updates=actions.count(Action.UPDATE),
         replaces=actions.count(Action.REPLACE), deletes=actions.count(Action.DELETE),
         default_changes=sum(1 for step in project.steps if moves_default(step)),
+        reorders=actions.count(Action.REORDER),
         differ=len(differing), blocked=len(project.blocked), refused=int(bool(project.refusals)),
         unread=int(project.failure is not None),
         projects=int(bool(project.steps or project.blocked or project.refusals
@@ -57,3 +60,11 @@ def count_projects(projects: Iterable[ProjectPlan]) -> Counts:
 
 def count_plan(plan: Plan) -> Counts:
     return count_projects(plan.projects)
+
+
+def count_by_kind(plan: Plan) -> list[tuple[str, Counts]]:
+    """The plan's counts per kind (ProjectPlan.kind), in the order kinds first appear."""
+    by_kind: dict[str, Counts] = {}
+    for project in plan.projects:
+        by_kind[project.kind] = by_kind.get(project.kind, Counts()) + count_project(project)
+    return list(by_kind.items())

@@ -1,32 +1,55 @@
 """The Markdown drift report, for the drift issue: a plan's steps read as drift.
 
-Which pipelines differ and how (a table, always kept), then per changed pipeline a
+Which resources differ and how (a table, always kept), then per changed resource a
 collapsible table of its fields with the live value beside the git value. Field tables
 are left out, last ones first, when the report would exceed `limit` characters.
 """
 
 from reconciler.plan import Action, Plan, ProjectPlan, Step
 from reconciler.render.budget import Piece, Shrinkable, fit
-from reconciler.render.changes import Block, Line, failure_line, kept, not_managed_note, step_lines
+from reconciler.render.changes import (
+    Block,
+    Line,
+    failure_line,
+    kept,
+    not_managed_note,
+    nouns,
+    per_kind,
+    preview_changes,
+    preview_heading,
+    ranking,
+    step_lines,
+    titles,
+    wording,
+)
 from reconciler.render.counts import count_project
 from reconciler.render.markup import code, details, html_code, html_text, table, text
 from reconciler.scope import WHOLE, Scope
 from reconciler.words import plural
 
-TITLE = "## Live release pipelines differ from git\n\n"
 NOTHING_SELECTED = "## Nothing to compare\n\n"
-IN_SYNC = "## No drift\n\nLive release pipelines match git.\n\n"
 ABSENT = "(absent)"
 
 
+def title(plan: Plan) -> str:
+    return f"## Live {titles(plan)} differ from git\n\n"
+
+
+def in_sync(plan: Plan) -> str:
+    return f"## No drift\n\nLive {titles(plan)} match git.\n\n"
+
+
 def _what(step: Step, project: ProjectPlan) -> str:
-    differences = len(step_lines(step))
+    differences = len(step_lines(project, step))
     if step.action is Action.CREATE:
         return "in git, missing in LaunchDarkly"
     if step.action is Action.DELETE:
         return "only in LaunchDarkly; prune would delete it"
     if step.action is Action.SET_DEFAULT:
         return f"should be the project default (live default: {project.defaultBefore or 'none'})"
+    if step.action is Action.REORDER:
+        return (f"ranked {ranking(project.orderBefore)} live, "
+                f"{ranking(step.order or [])} in git")
     differ = plural(differences, "difference")
     if step.action is Action.REPLACE:
         return f"{differ}; isLegacy is create-only, so a replace"
@@ -46,20 +69,20 @@ def _row(line: Line) -> list[str]:
 
 
 def _fields(step: Step, project: ProjectPlan) -> str:
-    rows = [_row(line) for line in step_lines(step)]
+    rows = [_row(line) for line in step_lines(project, step)]
     summary = (f"{html_code(project.project)} / <b>{html_text(step.key)}</b>: "
                f"{html_text(_what(step, project))}")
     return details(summary, "".join(table(("field", "live", "git"), rows)))
 
 
 def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
-    """Summary rows (one per pipeline), project notes (refusals, unmanaged) and field
-    sections."""
+    """Summary rows (one per resource, one per ranking), project notes (refusals,
+    unmanaged, the flags whose policy would change) and field sections."""
     rows: list[list[str]] = []
     notes: list[str] = []
     sections: list[Piece] = []
     for project in plan.projects:
-        drifts: dict[str, list[str]] = {}  # pipeline -> what differs, in step order
+        drifts: dict[str, list[str]] = {}  # resource -> what differs, in step order
         for step in project.steps:
             drifts.setdefault(step.key, []).append(_what(step, project))
             if step.action in (Action.UPDATE, Action.REPLACE):
@@ -80,34 +103,42 @@ def _rows(plan: Plan) -> tuple[list[list[str]], list[str], list[Piece]]:
         if project.unmanaged:
             notes.append(f"- {code(project.project)}: only in LaunchDarkly, kept: "
                          f"{text(kept(project))}\n")
+        if preview_changes(project)[0]:
+            notes.append(f"- {code(project.project)}: {text(preview_heading(project))}; "
+                         "`reconciler plan` shows which\n")
     return rows, notes, sections
 
 
 def render_drift_markdown(plan: Plan, *, limit: int = 65_000,
                           scope: Scope | None = None) -> str:
-    """Which pipelines drifted, which fields, live vs git, in at most `limit` characters.
+    """Which resources drifted, which fields, live vs git, in at most `limit` characters.
     `scope` says which projects were asked for, for a plan that holds none."""
     rows, notes, sections = _rows(plan)
     per_project = [count_project(project) for project in plan.projects]
-    differ = sum(counts.differ for counts in per_project)
+    differ = sum(counts.differ + counts.reorders for counts in per_project)
     if not plan.projects:
         why = (scope or WHOLE).empty_message()
         head = [NOTHING_SELECTED, f"{text(why[0].upper() + why[1:])}.\n\n"]
     elif differ:
-        projects = sum(1 for counts in per_project if counts.differ)
-        head = [TITLE, f"{plural(differ, 'pipeline')} in {plural(projects, 'project')} "
-                       f"{'differs' if differ == 1 else 'differ'} from git "
-                       f"(plan digest {plan.digest[:12]}).\n\n",
-                *table(("project", "pipeline", "drift"), rows), "\n"]
+        projects = sum(1 for counts in per_project if counts.differ or counts.reorders)
+        what = " and ".join(part for part in (
+            per_kind(plan, lambda c: c.differ, lambda w: (w.noun, w.nouns)),
+            per_kind(plan, lambda c: c.reorders,
+                     lambda w: (f"{w.noun} ranking", f"{w.noun} rankings"))) if part)
+        column = " / ".join(dict.fromkeys(wording(p).noun for p in plan.projects))
+        head = [title(plan), f"{what} in {plural(projects, 'project')} "
+                             f"{'differs' if differ == 1 else 'differ'} from git "
+                             f"(plan digest {plan.digest[:12]}).\n\n",
+                *table(("project", column, "drift"), rows), "\n"]
     elif any(p.refusals or p.failure for p in plan.projects):
-        head = [TITLE]
+        head = [title(plan)]
     else:
-        head = [IN_SYNC]
+        head = [in_sync(plan)]
     if notes:
         head += [*notes, "\n"]
     return fit(head, sections, limit=limit, notes=[
         "",
-        f"Field tables are left out for some pipelines to keep this report under {limit:,} "
+        f"Field tables are left out for some {nouns(plan)} to keep this report under {limit:,} "
         "characters; `reconciler plan` shows every field.",
     ], cut_note=lambda left_out: (
         f"\n> This report is too long to show here: the last {left_out} entries are left out; "

@@ -14,11 +14,17 @@ from reconciler.render.changes import (
     failure_line,
     has_news,
     kept,
+    labelled,
     not_managed_note,
+    preview_changes,
+    preview_heading,
+    preview_place,
+    preview_policy,
     problems_line,
     step_lines,
     step_reason,
     summary_line,
+    wording,
 )
 from reconciler.scope import Scope
 
@@ -39,11 +45,26 @@ def _lines(line: Line, paint: Paint) -> list[str]:
     return [f"      {sign} {line.path}: {line.new if line.sign == '+' else line.old}"]
 
 
-def _project(project: ProjectPlan, paint: Paint) -> list[str]:
+def _preview(project: ProjectPlan, paint: Paint) -> list[str]:
+    changing, _ = preview_changes(project)
+    if not changing:
+        return []
+    lines = [f"  {preview_heading(project)}:"]
+    for row in changing:
+        environment, tag = preview_place(row)
+        lines.append(f"      {paint('~', fg=COLOURS['~'])} {environment} / {tag}: "
+                     f"{preview_policy(row.before)} -> {preview_policy(row.after)}")
+    return lines
+
+
+def _project(project: ProjectPlan, paint: Paint, label: bool) -> list[str]:
     facts = [f"{project.liveCount} live", f"{project.desiredCount} in git"]
     if (move := default_move(project)) is not None:
         facts.append(move)
-    lines = [paint(f"Project {printable(project.project)}", bold=True) + f" ({', '.join(facts)})"]
+    heading = f"Project {printable(project.project)}"
+    if label:
+        heading += f", {wording(project).title}"
+    lines = [paint(heading, bold=True) + f" ({', '.join(facts)})"]
     for reason in project.refusals:
         lines.append(paint(f"  ! refused: {printable(reason)}", fg="red", bold=True))
     for blocked in project.blocked:
@@ -56,8 +77,9 @@ def _project(project: ProjectPlan, paint: Paint) -> list[str]:
         symbol = SYMBOLS[step.action]
         head = paint(f"{symbol} {step.action}", fg=COLOURS[symbol], bold=True)
         lines.append(f"  {head} {printable(step.key)}: {step_reason(step)}")
-        for line in step_lines(step):
+        for line in step_lines(project, step):
             lines += _lines(line, paint)
+    lines += _preview(project, paint)
     lines += [paint(f"  note: {printable(f.key)}: {not_managed_note(f, printable)}", dim=True)
               for f in project.notManaged]
     if project.unmanaged:
@@ -74,11 +96,12 @@ def render_text(plan: Plan, *, color: bool, scope: Scope | None = None) -> str:
         return style(text, **how) if color else text
 
     lines: list[str] = []
+    label = labelled(plan)
     for project in plan.projects:
         if (failure := failure_line(project)) is not None:
             lines.extend([paint(f"! {failure}", fg="red", bold=True), ""])
         elif has_news(project):
-            lines.extend(_project(project, paint))
+            lines.extend(_project(project, paint, label))
             lines.append("")
     lines.append(paint(summary_line(plan, scope), bold=True))
     if (problems := problems_line(plan)) is not None:

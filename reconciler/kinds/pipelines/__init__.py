@@ -6,7 +6,7 @@ Modules: inputs (canonical desired and live), classify (what each pipeline needs
 marker (the parked default's marker), order (holders of the default, the build), proof
 (simulate, verify), planner (plan_project: the rules' blocks and refusals, then the
 first proven order), dispatch (replay and requests per Action), reads (the I/O a plan
-needs beyond the listing)."""
+needs beyond the listing), wording (how renderings name and show pipelines)."""
 
 from reconciler.kinds.pipelines.classify import classify
 from reconciler.kinds.pipelines.dispatch import TABLE
@@ -14,6 +14,7 @@ from reconciler.kinds.pipelines.inputs import DesiredInput, LiveInput, desired_i
 from reconciler.kinds.pipelines.planner import KIND_NAME, plan_project
 from reconciler.kinds.pipelines.proof import simulate
 from reconciler.kinds.pipelines.reads import active_releases, preflight
+from reconciler.kinds.pipelines.wording import WORDING
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject
 from reconciler.plan import PlanOptions, ProjectPlan
@@ -21,6 +22,7 @@ from reconciler.plan import PlanOptions, ProjectPlan
 
 class Pipelines:
     name = KIND_NAME
+    wording = WORDING
     dispatch = TABLE
 
     def manages(self, project: DesiredProject) -> bool:
