@@ -20,6 +20,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from reconciler.errors import ManifestError
 from reconciler.files import write_atomically
 from reconciler.graph import printable
+from reconciler.kinds.policies.document import policy_document
 from reconciler.manifest.models import KEY_RE
 from reconciler.manifest.yamlfile import check_source
 from reconciler.normalize import canonical_live, located, unknown_fields
@@ -232,6 +233,12 @@ def _dump(document: Any) -> str:
 def pipeline_yaml(pipeline: Mapping[str, Any], is_default: bool) -> str:
     """A pipeline as its file would say it (no modeline), to show a create or a delete."""
     return _dump(pipeline_document(pipeline, is_default))
+
+
+def policy_yaml(policy: Mapping[str, Any], is_default: bool = False) -> str:
+    """A canonical release policy as its file would say it, to show a create or a delete
+    (a policy file has no default flag: `is_default` is the Wording's signature)."""
+    return _dump(policy_document(policy))
 
 
 def phase_yaml(phase: Mapping[str, Any]) -> str:
