@@ -41,6 +41,12 @@ class Wording:
     parts: Mapping[str, tuple[str, Callable[[Any], str]]] = field(default_factory=dict)
     """Lists whose items have a name, matched by name in a diff: field -> (the noun of an
     item, the item as the YAML of its file)."""
+    positional: frozenset[str] = frozenset()
+    """Lists whose items have no name, compared position by position in a diff when their
+    lengths agree (a policy's stages): one changed allocation is one line."""
+    default_kept: str | None = None
+    """Why the live default with no file stays, when the kind never deletes it; None:
+    it is kept (or not) like any other resource."""
     diagram: Callable[[Mapping[str, Any], Collection[str], bool], str] | None = None
     """A Mermaid diagram of a resource after a step (the step's changed pointers; whether
     it is the project default), for the PR comment; None: the kind draws none."""

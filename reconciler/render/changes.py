@@ -15,7 +15,7 @@ from reconciler.normalize import pairs_by_name
 from reconciler.plan import Action, NotManaged, Plan, PreviewRow, ProjectPlan, Step
 from reconciler.render.counts import Counts, count_by_kind, count_plan
 from reconciler.scope import WHOLE, Scope
-from reconciler.words import plural
+from reconciler.words import listing, plural
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -69,20 +69,20 @@ def labelled(plan: Plan) -> bool:
 
 def titles(plan: Plan) -> str:
     """The kinds a plan holds, for a heading: "release pipelines and release policies"."""
-    return " and ".join(kind.wording.title for kind in kinds_in(p.kind for p in plan.projects))
+    return listing([kind.wording.title for kind in kinds_in(p.kind for p in plan.projects)])
 
 
 def nouns(plan: Plan) -> str:
     """The kinds a plan holds, as plain nouns: "pipelines and policies"."""
-    return " and ".join(kind.wording.nouns for kind in kinds_in(p.kind for p in plan.projects))
+    return listing([kind.wording.nouns for kind in kinds_in(p.kind for p in plan.projects)])
 
 
 def per_kind(plan: Plan, count: Callable[[Counts], int],
-             nouns: Callable[[Wording], tuple[str, str]]) -> str:
-    """A count said per kind, kinds with none left out: "1 pipeline and 2 policies".
+             nouns: Callable[[Wording], tuple[str, str]]) -> list[str]:
+    """A count said per kind, kinds with none left out: ["1 pipeline", "2 policies"].
     `nouns` gives a kind's noun for one and for several."""
-    return " and ".join(plural(count(counts), *nouns(kind_named(name).wording))
-                        for name, counts in count_by_kind(plan) if count(counts))
+    return [plural(count(counts), *nouns(kind_named(name).wording))
+            for name, counts in count_by_kind(plan) if count(counts)]
 
 
 def _yaml_text(text: str) -> str:
@@ -161,6 +161,10 @@ def _fields(path: str, old: Any, new: Any, words: Wording, where: str = "") -> l
                     lines.append(FieldLine("-", printable(child), old=json_value(old[key])))
             elif isinstance(old[key], dict) or isinstance(new[key], dict):
                 lines += _fields(child, old[key], new[key], words, where)
+            elif key in words.positional and isinstance(old[key], list) \
+                    and isinstance(new[key], list) and len(old[key]) == len(new[key]):
+                for index, (was, now) in enumerate(zip(old[key], new[key], strict=True)):
+                    lines += _fields(f"{child}/{index}", was, now, words, where)
             elif old[key] != new[key]:
                 lines.append(FieldLine("~", printable(child), old=json_value(old[key]),
                                        new=json_value(new[key])))
@@ -201,6 +205,8 @@ def kept(project: ProjectPlan) -> str:
     blocked = {b.key for b in project.blocked if b.action is Action.DELETE}
 
     def why(key: str) -> str:
+        if (default_kept := wording(project).default_kept) and key == project.defaultAfter:
+            return default_kept
         if key in blocked:
             return "blocked: active releases"
         return "protected" if key in project.protected else "prune is off"
@@ -266,7 +272,7 @@ def problems_line(plan: Plan) -> str | None:
     if counts.blocked:
         blocked = per_kind(plan, lambda c: c.blocked,
                            lambda w: (f"{w.noun} change", f"{w.noun} changes"))
-        parts.append(f"{blocked} blocked")
+        parts.append(f"{listing(blocked)} blocked")
     if counts.refused:
         parts.append(f"{plural(counts.refused, 'project')} refused")
     if counts.unread:
@@ -294,7 +300,8 @@ def preview_changes(project: ProjectPlan) -> tuple[list[PreviewRow], int]:
 
 
 def preview_heading(project: ProjectPlan) -> str:
+    """What the preview's changing rows are, and how many rows stay."""
     changing, staying = preview_changes(project)
-    return (f"flags by environment and tag: {plural(len(changing), 'row')} "
-            f"{'changes' if len(changing) == 1 else 'change'} {wording(project).noun}, "
+    return (f"preview, the {wording(project).noun} a flag gets by environment / flag tag: "
+            f"{len(changing)} {'changes' if len(changing) == 1 else 'change'}, "
             f"{staying} {'stays' if staying == 1 else 'stay'}")

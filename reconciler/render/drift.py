@@ -25,7 +25,7 @@ from reconciler.render.changes import (
 from reconciler.render.counts import count_project
 from reconciler.render.markup import code, details, html_code, html_text, table, text
 from reconciler.scope import WHOLE, Scope
-from reconciler.words import plural
+from reconciler.words import listing, plural
 
 NOTHING_SELECTED = "## Nothing to compare\n\n"
 ABSENT = "(absent)"
@@ -48,8 +48,8 @@ def _what(step: Step, project: ProjectPlan) -> str:
     if step.action is Action.SET_DEFAULT:
         return f"should be the project default (live default: {project.defaultBefore or 'none'})"
     if step.action is Action.REORDER:
-        return (f"ranked {ranking(project.orderBefore)} live, "
-                f"{ranking(step.order or [])} in git")
+        return (f"ranked differently: live {ranking(project.orderBefore)}; "
+                f"git {ranking(step.order or [])}")
     differ = plural(differences, "difference")
     if step.action is Action.REPLACE:
         return f"{differ}; isLegacy is create-only, so a replace"
@@ -120,11 +120,13 @@ def render_drift_markdown(plan: Plan, *, limit: int = 65_000,
         why = (scope or WHOLE).empty_message()
         head = [NOTHING_SELECTED, f"{text(why[0].upper() + why[1:])}.\n\n"]
     elif differ:
-        projects = sum(1 for counts in per_project if counts.differ or counts.reorders)
-        what = " and ".join(part for part in (
-            per_kind(plan, lambda c: c.differ, lambda w: (w.noun, w.nouns)),
-            per_kind(plan, lambda c: c.reorders,
-                     lambda w: (f"{w.noun} ranking", f"{w.noun} rankings"))) if part)
+        projects = len({project.project for project, counts in zip(plan.projects, per_project,
+                                                                    strict=True)
+                        if counts.differ or counts.reorders})
+        what = listing([
+            *per_kind(plan, lambda c: c.differ, lambda w: (w.noun, w.nouns)),
+            *per_kind(plan, lambda c: c.reorders,
+                      lambda w: (f"{w.noun} ranking", f"{w.noun} rankings"))])
         column = " / ".join(dict.fromkeys(wording(p).noun for p in plan.projects))
         head = [title(plan), f"{what} in {plural(projects, 'project')} "
                              f"{'differs' if differ == 1 else 'differ'} from git "

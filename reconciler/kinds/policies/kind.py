@@ -18,6 +18,7 @@ from reconciler.kinds.policies.planner import (
     LivePolicies,
     plan_policies,
 )
+from reconciler.kinds.policies.wording import WORDING
 from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject
 from reconciler.normalize import located
@@ -63,6 +64,7 @@ async def with_unlisted_default(client: LaunchDarklyClient, project: str,
 
 class Policies:
     name = KIND_NAME
+    wording = WORDING
     dispatch = TABLE
 
     def manages(self, project: DesiredProject) -> bool:
