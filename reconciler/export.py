@@ -1,4 +1,5 @@
-"""Writing live pipelines as pipeline files (the writer behind `reconciler export`).
+"""Writing live pipelines as pipeline files (the writer behind `reconciler export`; the
+policies' is reconciler.kinds.policies.export, on the same helpers).
 
 A written file loads back to the same canonical form as the live pipeline, so a plan
 right after an export shows no changes. Re-exporting over an existing file updates its
@@ -166,9 +167,9 @@ def _existing(path: Path) -> Any:
     return _yaml().load(text)
 
 
-def not_managed_block(live: Mapping[str, Any]) -> list[str]:
-    """Comment lines naming each live field the models do not manage, with its value."""
-    found = located(unknown_fields(live))
+def not_managed_block(found: Sequence[tuple[str, Any]]) -> list[str]:
+    """Comment lines naming each live field the models do not manage (located: pointer,
+    value), with its value."""
     lines = [f"#   {printable(path)}: {printable(json.dumps(value, ensure_ascii=False))}"
              for path, value in found]
     return [NOT_MANAGED, *lines] if lines else []
@@ -184,38 +185,62 @@ def _without_old_block(lines: list[str]) -> list[str]:
     return out
 
 
-def _render(document: Any, block: list[str]) -> str:
+def _render(document: Any, block: list[str], modeline: str) -> str:
     stream = io.StringIO()
     _yaml().dump(document, stream)
     lines = _without_old_block(stream.getvalue().splitlines())
     body = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     header = lines[:body]
     if not any("yaml-language-server:" in line for line in header):
-        header.insert(0, MODELINE)
+        header.insert(0, modeline)
     return "\n".join([*header, *block, *lines[body:]]) + "\n"
+
+
+def write_document(path: Path, document: Mapping[str, Any], block: list[str],
+                   modeline: str) -> None:
+    """Write `document` at `path` atomically: over an existing file, its values are updated
+    in place (comments and styles kept); `block` (comment lines) goes above the body and
+    `modeline` first, unless the file has one."""
+    if path.exists():
+        existing = _existing(path)
+        merged = (_merge(existing, document) if isinstance(existing, CommentedMap)
+                  else _node(document))
+    else:
+        merged = _node(document)
+    write_atomically(path, [_render(merged, block, modeline).encode()])
+
+
+def write_setting(path: Path, key: str, value: Any, modeline: str) -> None:
+    """Set one top-level field of a settings file, keeping every other field and comment
+    (the file is created, with `modeline`, when it does not exist)."""
+    existing = _existing(path) if path.exists() else None
+    document = existing if isinstance(existing, CommentedMap) else CommentedMap()
+    if key in document:
+        document[key] = _merge(document[key], value)
+    else:
+        document[key] = _node(value)
+    write_atomically(path, [_render(document, [], modeline).encode()])
+
+
+def check_keys(keys: Sequence[Any]) -> None:
+    """Refuse keys that cannot be file names, before anything is written."""
+    unsafe = [key for key in keys if not isinstance(key, str) or not KEY_RE.fullmatch(key)]
+    if unsafe:
+        raise ManifestError([f"cannot export: {key!r} is not a valid key for a file name"
+                             for key in unsafe])
 
 
 def write_export(project: str, live_pipelines: Sequence[Mapping[str, Any]],
                  default_key: str | None, pipelines_dir: Path) -> list[Path]:
     """Write one file per live pipeline under `pipelines_dir/project/`; returns the paths
     written, in key order. Existing files are updated in place."""
-    unsafe = [key for key in [project, *(p.get("key") for p in live_pipelines)]
-              if not isinstance(key, str) or not KEY_RE.fullmatch(key)]
-    if unsafe:
-        raise ManifestError([f"cannot export: {key!r} is not a valid key for a file name"
-                             for key in unsafe])
+    check_keys([project, *(p.get("key") for p in live_pipelines)])
     directory = pipelines_dir / project
     written = []
     for live in sorted(live_pipelines, key=lambda p: p["key"]):
         path = directory / f"{live['key']}.yaml"
-        document = pipeline_document(live, live["key"] == default_key)
-        if path.exists():
-            existing = _existing(path)
-            merged = (_merge(existing, document) if isinstance(existing, CommentedMap)
-                      else _node(document))
-        else:
-            merged = _node(document)
-        write_atomically(path, [_render(merged, not_managed_block(live)).encode()])
+        write_document(path, pipeline_document(live, live["key"] == default_key),
+                       not_managed_block(located(unknown_fields(live))), MODELINE)
         written.append(path)
     return written
 

@@ -1,4 +1,5 @@
-"""`export`: write live projects' pipelines as YAML files that plan to zero changes."""
+"""`export`: write live projects' pipelines and release policies as YAML files that plan
+to zero changes."""
 
 import asyncio
 from pathlib import Path
@@ -8,6 +9,7 @@ import click
 
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.export import write_export
+from reconciler.kinds.policies.export import write_policy_export
 from reconciler.words import plural
 
 from . import cli
@@ -18,20 +20,36 @@ from . import cli
 @ld_options
 @click.option("--project", "projects", required=True, multiple=True, metavar="KEY",
               help="A LaunchDarkly project key (repeatable: a first import of many projects).")
+@click.option("--default-policy", is_flag=True,
+              help="Also write the project's default release policy as a file (git then "
+                   "manages it), when the listing shows it.")
 def export(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
-           concurrency: int | None, projects: tuple[str, ...]) -> int:
-    """Import live projects: one file per pipeline under PIPELINES_DIR/PROJECT/."""
+           concurrency: int | None, projects: tuple[str, ...], default_policy: bool) -> int:
+    """Import live projects: one file per pipeline under PIPELINES_DIR/PROJECT/, one per
+    release policy under PIPELINES_DIR/PROJECT/release-policies/ with their order in
+    _project.yaml."""
     keys = list(dict.fromkeys(projects))
 
-    async def fetch() -> list[list[dict[str, Any]]]:
+    async def fetch() -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
         # Every project is read before any file is written: a failure writes nothing.
         async with open_client(base_uri, sandbox, concurrency) as client:
-            return list(await asyncio.gather(*(client.list_pipelines(key) for key in keys)))
+            async def read(key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                pipelines, policies = await asyncio.gather(client.list_pipelines(key),
+                                                           client.list_policies(key))
+                return pipelines, policies
+            return list(await asyncio.gather(*(read(key) for key in keys)))
 
-    for project, live in zip(keys, asyncio.run(fetch()), strict=True):
+    for project, (live, policies) in zip(keys, asyncio.run(fetch()), strict=True):
         default = next((p["key"] for p in live if p.get("isProjectDefault")), None)
         written = write_export(project, live, default, pipelines_dir)
         for path in written:
             click.echo(f"wrote {path}")
-        click.echo(f"exported {plural(len(written), 'pipeline')} of {project!r}")
+        policy_files = write_policy_export(project, policies, pipelines_dir,
+                                           with_default=default_policy)
+        for path in policy_files:
+            click.echo(f"wrote {path}")
+        exported = plural(len(written), "pipeline")
+        if policy_files:
+            exported += f" and {plural(len(policy_files), 'release policy', 'release policies')}"
+        click.echo(f"exported {exported} of {project!r}")
     return 0
