@@ -36,17 +36,17 @@ def _mermaid_text(text: str) -> str:
                    for c in printable(text))
 
 
-def _mermaid_label(lines: Sequence[str]) -> str:
+def mermaid_label(lines: Sequence[str]) -> str:
     return '"' + "<br>".join(_mermaid_text(line) for line in lines) + '"'
 
 
-def _yaml_string(text: str) -> str:
+def yaml_string(text: str) -> str:
     # JSON's ASCII-only string is a valid YAML double-quoted scalar; no backtick may end a
     # Markdown fence around the diagram.
     return json.dumps(text, ensure_ascii=True).replace("`", "\\u0060")
 
 
-def _duration(milliseconds: int) -> str:
+def duration(milliseconds: int) -> str:
     if milliseconds <= 0 or milliseconds % 1000:
         return f"{milliseconds}ms"
     seconds = milliseconds // 1000
@@ -79,7 +79,7 @@ def _guarded(guardian: Mapping[str, Any]) -> str:
     if guardian.get("rolloutWeight") is not None:
         parts.append(f"{guardian['rolloutWeight']}%")
     if guardian.get("monitoringWindowMilliseconds") is not None:
-        parts.append(f"monitor {_duration(guardian['monitoringWindowMilliseconds'])}")
+        parts.append(f"monitor {duration(guardian['monitoringWindowMilliseconds'])}")
     if guardian.get("rollbackOnRegression") is not None:
         parts.append("rollback on regression" if guardian["rollbackOnRegression"]
                      else "no automatic rollback")
@@ -160,18 +160,18 @@ def mermaid(pipeline: Canonical, *, changed: Collection[str] = (), default: bool
     in the title."""
     phases = pipeline.get("phases") or []
     phase_marks, audience_marks = _highlights(phases, changed)
-    lines = ["---", f"title: {_yaml_string(printable(_title(pipeline, default=default)))}", "---",
+    lines = ["---", f"title: {yaml_string(printable(_title(pipeline, default=default)))}", "---",
              "flowchart LR"]
     for i, phase in enumerate(phases):
-        heading = _mermaid_label([f"{i + 1}. {phase['name']}"])
+        heading = mermaid_label([f"{i + 1}. {phase['name']}"])
         lines.append(f"  subgraph {_phase_id(i)} [{heading}]")
         lines.append("    direction TB")
         audiences = phase["audiences"]
         for j, audience in enumerate(audiences):
-            label = _mermaid_label([str(audience.get("name")), *_audience_facts(audience)])
+            label = mermaid_label([str(audience.get("name")), *_audience_facts(audience)])
             lines.append(f"    {_audience_id(i, j)}[{label}]")
         if not audiences:  # Mermaid draws no empty subgraph
-            lines.append(f"    {_phase_id(i)}none[{_mermaid_label(['(no audiences)'])}]")
+            lines.append(f"    {_phase_id(i)}none[{mermaid_label(['(no audiences)'])}]")
         lines.append("  end")
     lines.extend(f"  {_phase_id(i - 1)} --> {_phase_id(i)}" for i in range(1, len(phases)))
     marked = [_phase_id(i) for i in sorted(phase_marks)]

@@ -1,4 +1,5 @@
-"""`graph`: draw release pipelines, from git or (with --live) from LaunchDarkly."""
+"""`graph`: draw release pipelines and each project's release policies in rank order, from
+git or (with --live) from LaunchDarkly."""
 
 import asyncio
 from collections.abc import Sequence
@@ -12,6 +13,9 @@ from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
 from reconciler.errors import SettingsError
 from reconciler.graph import mermaid, printable, text_tree
 from reconciler.kinds.pipelines.inputs import desired_input, live_input
+from reconciler.kinds.policies.canonical import canonical_desired
+from reconciler.kinds.policies.graph import ranking_mermaid, ranking_text
+from reconciler.kinds.policies.kind import live_policies
 from reconciler.manifest import load_desired
 from reconciler.normalize import Canonical
 from reconciler.render.markup import fence, text
@@ -19,10 +23,31 @@ from reconciler.render.markup import fence, text
 
 @dataclass(frozen=True)
 class Drawing:
+    """One pipeline (`key`), or a project's policies in rank order (`key` None)."""
+
     project: str
-    key: str
+    key: str | None
     pipeline: Canonical
     default: bool
+    ranked: Sequence[Canonical] = ()
+    default_policy: Canonical | None = None
+
+    def mermaid(self) -> str:
+        if self.key is None:
+            return ranking_mermaid(self.project, self.ranked, self.default_policy)
+        return mermaid(self.pipeline, default=self.default)
+
+    def text(self) -> str:
+        if self.key is None:
+            return ranking_text(self.ranked, self.default_policy)
+        return text_tree(self.pipeline, default=self.default)
+
+
+def _policies(project: str, ranked: Sequence[Canonical],
+              default: Canonical | None) -> list[Drawing]:
+    if not ranked and default is None:
+        return []
+    return [Drawing(project, None, {}, False, ranked, default)]
 
 
 def _desired(pipelines_dir: Path, projects: Sequence[str]) -> list[Drawing]:
@@ -34,30 +59,42 @@ def _desired(pipelines_dir: Path, projects: Sequence[str]) -> list[Drawing]:
         desired = desired_input(project)
         drawings += [Drawing(project_key, key, form, key == desired.default_key)
                      for key, form in desired.pipelines.items()]
+        # Files do not say which policy is the default: every file is drawn ranked.
+        order = project.policy_order or list(project.policies)
+        drawings += _policies(project_key, [canonical_desired(project.policies[key])
+                                            for key in order], None)
     return drawings
 
 
 def _live(projects: Sequence[str], base_uri: str | None, sandbox: Path | None,
           concurrency: int | None) -> list[Drawing]:
-    async def fetch() -> list[list[dict]]:
+    async def fetch() -> list[tuple[list[dict], list[dict]]]:
         async with open_client(base_uri, sandbox, concurrency) as client:
-            return await asyncio.gather(*(client.list_pipelines(p) for p in projects))
+            async def read(project: str) -> tuple[list[dict], list[dict]]:
+                pipelines, policies = await asyncio.gather(client.list_pipelines(project),
+                                                           client.list_policies(project))
+                return pipelines, policies
+            return list(await asyncio.gather(*(read(p) for p in projects)))
 
     drawings = []
-    for project_key, raw in zip(projects, asyncio.run(fetch()), strict=True):
+    for project_key, (raw, raw_policies) in zip(projects, asyncio.run(fetch()), strict=True):
         live = live_input(raw)
         drawings += [Drawing(project_key, key, live.pipelines[key], key == live.default_key)
                      for key in sorted(live.pipelines)]
+        policies = live_policies(raw_policies)
+        default = policies.default_key
+        drawings += _policies(project_key, [policies.policies[key] for key in policies.ranked],
+                              policies.policies[default] if default is not None else None)
     return drawings
 
 
 def _mermaid_output(drawings: Sequence[Drawing]) -> str:
     if len(drawings) == 1:
-        return mermaid(drawings[0].pipeline, default=drawings[0].default)
+        return drawings[0].mermaid()
     # Several diagrams cannot share one Mermaid document: one Markdown section each.
     return "\n".join(
-        f"### {text(d.project)} / {text(d.key)}\n\n"
-        f"{fence(mermaid(d.pipeline, default=d.default), 'mermaid')}"
+        f"### {text(d.project)} / {text(d.key or 'release policies')}\n\n"
+        f"{fence(d.mermaid(), 'mermaid')}"
         for d in drawings)
 
 
@@ -68,7 +105,7 @@ def _text_output(drawings: Sequence[Drawing]) -> str:
         if drawing.project != project:
             project = drawing.project
             parts.append(f"Project {printable(project)}\n")
-        parts.append(text_tree(drawing.pipeline, default=drawing.default))
+        parts.append(drawing.text())
     return "\n".join(parts)
 
 
@@ -78,7 +115,8 @@ def _text_output(drawings: Sequence[Drawing]) -> str:
 @click.option("--project", "projects", multiple=True, metavar="KEY",
               help="Only this project (repeatable). With --live and no --project, the "
                    "projects found in the pipelines folder.")
-@click.option("--pipeline", default=None, metavar="KEY", help="Only this pipeline.")
+@click.option("--pipeline", default=None, metavar="KEY",
+              help="Only this pipeline (and no release policies).")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "text"]), default="mermaid",
               show_default=True,
               help="mermaid: one pipeline prints a Mermaid document, several print Markdown "
@@ -87,7 +125,8 @@ def _text_output(drawings: Sequence[Drawing]) -> str:
 def graph(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
           concurrency: int | None, projects: tuple[str, ...], pipeline: str | None, fmt: str,
           live: bool) -> None:
-    """Draw release pipelines: phases left to right, each with its audiences."""
+    """Draw release pipelines (phases left to right, each with its audiences) and each
+    project's release policies in rank order, the default last."""
     if live:
         keys = list(projects) or list(load_desired(pipelines_dir).projects)
         drawings = _live(keys, base_uri, sandbox, concurrency)
