@@ -117,14 +117,16 @@ def _text_output(drawings: Sequence[Drawing]) -> str:
                    "projects found in the pipelines folder.")
 @click.option("--pipeline", default=None, metavar="KEY",
               help="Only this pipeline (and no release policies).")
+@click.option("--policies", "policies_only", is_flag=True,
+              help="Only the release policies, in rank order.")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "text"]), default="mermaid",
               show_default=True,
               help="mermaid: one pipeline prints a Mermaid document, several print Markdown "
                    "with one Mermaid block each; text: a tree for the terminal.")
 @click.option("--live", is_flag=True, help="Draw the live pipelines instead of the files.")
 def graph(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
-          concurrency: int | None, projects: tuple[str, ...], pipeline: str | None, fmt: str,
-          live: bool) -> None:
+          concurrency: int | None, projects: tuple[str, ...], pipeline: str | None,
+          policies_only: bool, fmt: str, live: bool) -> None:
     """Draw release pipelines (phases left to right, each with its audiences) and each
     project's release policies in rank order, the default last."""
     if live:
@@ -132,11 +134,16 @@ def graph(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
         drawings = _live(keys, base_uri, sandbox, concurrency)
     else:
         drawings = _desired(pipelines_dir, projects)
+    if pipeline is not None and policies_only:
+        raise SettingsError("--pipeline and --policies draw different things: give one")
     if pipeline is not None:
         drawings = [d for d in drawings if d.key == pipeline]
+    if policies_only:
+        drawings = [d for d in drawings if d.key is None]
     if not drawings:
         where = "in LaunchDarkly" if live else f"in {pipelines_dir}"
-        named = f"pipeline '{printable(pipeline)}'" if pipeline is not None else "pipeline"
+        named = (f"pipeline '{printable(pipeline)}'" if pipeline is not None
+                 else "release policy" if policies_only else "pipeline")
         raise SettingsError(f"no {named} to draw {where}")
     click.echo(_mermaid_output(drawings) if fmt == "mermaid" else _text_output(drawings),
                nl=False)

@@ -56,3 +56,21 @@ def test_policies_from_git_follow_policy_order(tmp_path: Path) -> None:
         "1. Zeta (zeta): immediate-release · every environment · every flag tag",
         "2. Alpha (alpha): immediate-release · every environment · every flag tag",
     ]
+
+
+def test_policies_alone_or_a_clear_line(tmp_path: Path) -> None:
+    seed_state(tmp_path / "state.json", LIVE)
+    live = ("graph", "--live", "--sandbox", "state.json", "--project", "shop", "--policies")
+    drawn = cli(*live, cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.startswith("---\ntitle: \"shop: release policies\"\n---\n")
+    both = cli(*live, "--pipeline", "std", cwd=tmp_path)
+    assert (both.returncode, both.stderr) == (
+        1, "error: --pipeline and --policies draw different things: give one\n")
+    (tmp_path / "pipelines/shop").mkdir(parents=True)
+    (tmp_path / "pipelines/shop/std.yaml").write_text(
+        "key: std\nname: Std\nphases:\n  - name: P\n    audiences:\n"
+        "      - {name: A, environmentKey: production}\n")
+    none = cli("graph", "--policies", cwd=tmp_path)
+    assert (none.returncode, none.stderr) == (
+        1, "error: no release policy to draw in pipelines\n")
