@@ -78,10 +78,10 @@ def nouns(plan: Plan) -> str:
 
 
 def per_kind(plan: Plan, count: Callable[[Counts], int],
-             nouns: Callable[[Wording], tuple[str, str]]) -> list[str]:
+             forms: Callable[[Wording], tuple[str, str]]) -> list[str]:
     """A count said per kind, kinds with none left out: ["1 pipeline", "2 policies"].
-    `nouns` gives a kind's noun for one and for several."""
-    return [plural(count(counts), *nouns(kind_named(name).wording))
+    `forms` gives a kind's noun for one and for several."""
+    return [plural(count(counts), *forms(kind_named(name).wording))
             for name, counts in count_by_kind(plan) if count(counts)]
 
 
