@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo, command for command (tests/integration/test_readme.py checks that the
-# `step` lines are the README's Quick start session): validate git, plan against a sandbox
-# whose live state differs, apply with Aviator reporting, and plan again to show that live
-# now equals git. Offline, no token. Run from the repository's root, after .venv is built.
+# `step` lines are the README's Quick start session): validate git, plan a project's release
+# pipelines and release policies against a sandbox whose live state differs, apply with
+# Aviator reporting, and plan again to show that live now equals git. Offline, no token. Run from the repository's root, after .venv is built.
 set -euo pipefail
 rm -rf .demo
 

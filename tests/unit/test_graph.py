@@ -233,7 +233,9 @@ def test_graph_command_draws_one_pipeline_as_a_mermaid_document() -> None:
 def test_graph_command_draws_several_pipelines_as_markdown() -> None:
     result = invoke("--project", "web")
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("```mermaid\n") == len(example())
+    # One diagram per pipeline, then one of the project's release policies.
+    assert result.stdout.count("```mermaid\n") == len(example()) + 1
+    assert result.stdout.endswith("  r1 -->|no match| r2\n```\n")
     assert "### web / standard\n" in result.stdout
 
 

@@ -35,7 +35,9 @@ def test_example_project_loads() -> None:
     assert web.paths["standard"] == EXAMPLE / "web" / "standard.yaml"
     assert web.settings == ProjectSettings(
         prune=False, protected=["standard"],
-        ignore=["/phases/*/audiences/*/configuration/notifyMemberIds"])
+        ignore=["/phases/*/audiences/*/configuration/notifyMemberIds"],
+        policyOrder=["prod-guarded", "staging-canary", "everything-else"])
+    assert list(web.policies) == ["everything-else", "prod-guarded", "staging-canary"]
     assert [p.key for p in web.pipelines.values() if p.isProjectDefault] == ["standard"]
     assert web.pipelines["legacy-manual"].isLegacy is True
     guardian = web.pipelines["guarded-rollout"].phases[2].audiences[0].configuration

@@ -18,14 +18,15 @@ def test_clean_example_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_PIPELINES_DIR", raising=False)
     result = CliRunner().invoke(cli, ["validate", "--pipelines-dir", str(EXAMPLE)])
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, "ok: 4 pipelines in 1 project\n", "")
+        0, "ok: 4 pipelines and 3 release policies in 1 project\n", "")
 
 
 def test_directory_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_PIPELINES_DIR", str(EXAMPLE))
     monkeypatch.chdir(tmp_path)  # no ./pipelines here
     result = CliRunner().invoke(cli, ["validate"])
-    assert (result.exit_code, result.stdout) == (0, "ok: 4 pipelines in 1 project\n")
+    assert (result.exit_code, result.stdout) == (
+        0, "ok: 4 pipelines and 3 release policies in 1 project\n")
 
 
 def test_default_directory_is_pipelines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
