@@ -8,11 +8,26 @@ from typing import Any
 import click
 
 from reconciler.cli.options import ld_options, open_client, pipelines_dir_option
+from reconciler.errors import ApiError
 from reconciler.export import write_export
 from reconciler.kinds.policies.export import write_policy_export
+from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.words import plural
 
 from . import cli
+
+Listed = list[dict[str, Any]]
+
+
+async def _policies(client: LaunchDarklyClient, project: str) -> Listed | ApiError:
+    """The project's release policies, or the 403 of an account without the policies beta:
+    pipelines are still exported then, since they need no beta."""
+    try:
+        return await client.list_policies(project)
+    except ApiError as error:
+        if error.status == 403:
+            return error
+        raise
 
 
 @cli.command()
@@ -30,16 +45,20 @@ def export(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     _project.yaml."""
     keys = list(dict.fromkeys(projects))
 
-    async def fetch() -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    async def fetch() -> list[tuple[Listed, Listed | ApiError]]:
         # Every project is read before any file is written: a failure writes nothing.
         async with open_client(base_uri, sandbox, concurrency) as client:
-            async def read(key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            async def read(key: str) -> tuple[Listed, Listed | ApiError]:
                 pipelines, policies = await asyncio.gather(client.list_pipelines(key),
-                                                           client.list_policies(key))
+                                                           _policies(client, key))
                 return pipelines, policies
             return list(await asyncio.gather(*(read(key) for key in keys)))
 
     for project, (live, policies) in zip(keys, asyncio.run(fetch()), strict=True):
+        if isinstance(policies, ApiError):
+            click.echo(f"notice: release policies of {project!r} not exported: {policies}",
+                       err=True)
+            policies = []
         default = next((p["key"] for p in live if p.get("isProjectDefault")), None)
         written = write_export(project, live, default, pipelines_dir)
         for path in written:
