@@ -311,7 +311,14 @@ class _Builder:
                     _CONSTRUCTED_VALUES.clear()
                 node = ScalarNode(tag, event.value, event.start_mark, event.end_mark,
                                   style=event.style)
-                _CONSTRUCTED_VALUES[memo_key] = self._yaml.constructor.construct_object(node)
+                try:
+                    value = self._yaml.constructor.construct_object(node)
+                except (ValueError, ArithmeticError):
+                    # ruamel resolves texts like `-_` or `+0x_` as numbers it cannot build
+                    raise _Refused(_position(event.start_mark),
+                                   f"{event.value!r} looks like a number but is not one; "
+                                   "quote it to mean text") from None
+                _CONSTRUCTED_VALUES[memo_key] = value
             return _CONSTRUCTED_VALUES[memo_key]
         raise _unsupported_tag(tag, event)
 
