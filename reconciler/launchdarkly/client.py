@@ -106,11 +106,13 @@ class LaunchDarklyClient:
     async def get_pipeline(self, project: str, key: str) -> dict | None:
         return await self._get(_pipeline(project, key), beta=True)
 
-    async def create_pipeline(self, project: str, body: Mapping) -> dict:
-        """POST, never blindly repeated: after a failure that may have created the pipeline
-        (transport error, 5xx) or a duplicate-key answer (400 or 409), re-read it; a live
-        pipeline equal to `body` is success."""
-        path, key = _pipelines(project), str(body["key"])
+    async def _create(self, path: str, body: Mapping,
+                      reread: Callable[[], Awaitable[dict | None]],
+                      settle: Callable[[ApiError, dict | None], dict | None],
+                      reread_on: Sequence[int] = ()) -> dict:
+        """POST `body`, never blindly repeated. After a failure that may have created it
+        (transport error, 5xx) or an answer in `reread_on`, `reread` it: `settle` returns
+        the object that counts as created, raises, or returns None to try again."""
         retries = 0
         while True:
             try:
@@ -123,9 +125,22 @@ class LaunchDarklyClient:
                 if response.is_success:
                     return self._object("POST", path, response)
                 failure = self._http.error("POST", path, response, beta=True)
-                if response.status_code not in (400, 409):
+                if response.status_code not in reread_on:
                     raise failure
-            existing = await self.get_pipeline(project, key)
+            if (created := settle(failure, await reread())) is not None:
+                return created
+            if retries >= self._max_retries:
+                raise gave_up(failure, retries)
+            await self._http.backoff(retries)
+            retries += 1
+
+    async def create_pipeline(self, project: str, body: Mapping) -> dict:
+        """POST, never blindly repeated: after a failure that may have created the pipeline
+        (transport error, 5xx) or a duplicate-key answer (400 or 409), re-read it; a live
+        pipeline equal to `body` is success."""
+        path, key = _pipelines(project), str(body["key"])
+
+        def settle(failure: ApiError, existing: dict | None) -> dict | None:
             if existing is not None:
                 if _same_pipeline(body, existing):
                     return existing
@@ -138,10 +153,10 @@ class LaunchDarklyClient:
                 raise failure  # not a duplicate: a real refusal (invalid body, the 20 cap)
             # Not created: the 5xx or transport error happened first, or the 409 was a
             # concurrent-request conflict, which LaunchDarkly says to retry.
-            if retries >= self._max_retries:
-                raise gave_up(failure, retries)
-            await self._http.backoff(retries)
-            retries += 1
+            return None
+
+        return await self._create(path, body, lambda: self.get_pipeline(project, key), settle,
+                                  reread_on=(400, 409))
 
     async def update_pipeline(self, project: str, key: str, body: Mapping) -> dict:
         return await self._put(_pipeline(project, key), body)
@@ -177,26 +192,10 @@ class LaunchDarklyClient:
         """POST, never blindly repeated: after a failure that may have created the policy
         (transport error, 5xx), re-read it; the policy found is returned for the caller's
         response check. A 409 is LaunchDarkly's duplicate key: an error, as sent."""
-        path, key = _policies(project), str(body["key"])
-        retries = 0
-        while True:
-            try:
-                response = await self._http.send(
-                    "POST", path, beta=True, json=dict(body), idempotent=False
-                )
-            except AmbiguousFailure as ambiguous:
-                failure = ambiguous.error
-            else:
-                if response.is_success:
-                    return self._object("POST", path, response)
-                raise self._http.error("POST", path, response, beta=True)
-            existing = await self.get_policy(project, key)
-            if existing is not None:
-                return existing
-            if retries >= self._max_retries:
-                raise gave_up(failure, retries)
-            await self._http.backoff(retries)
-            retries += 1
+        key = str(body["key"])
+        return await self._create(_policies(project), body,
+                                  lambda: self.get_policy(project, key),
+                                  lambda _failure, existing: existing)
 
     async def update_policy(self, project: str, key: str, body: Mapping) -> dict:
         return await self._put(_policy(project, key), body)
