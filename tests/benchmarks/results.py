@@ -1,5 +1,6 @@
 """What a benchmark run measured: the settings, and every run of every workload."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -60,6 +61,7 @@ class Results:
     w4: list[Run] = field(default_factory=list)
     w5: list[Run] = field(default_factory=list)
     w5_warm: list[Run] = field(default_factory=list)
+    s5: list[Run] = field(default_factory=list)  # W5's floor: its calls and parsing, no more
     w6: list[Run] = field(default_factory=list)  # W3 under the rate limit
     w7: list[Run] = field(default_factory=list)  # W1 with 2 release policies per project
     stages: Stages = field(default_factory=lambda: Stages(0, 0, {}, {}))
@@ -75,6 +77,11 @@ def cpu(runs: Sequence[Run]) -> float:
 
 def rss(runs: Sequence[Run]) -> float:
     return median(r.measurement.max_rss_mb for r in runs)
+
+
+def answer(run: Run, name: str) -> float:
+    """A figure from the JSON object a baseline script printed."""
+    return float(json.loads(run.measurement.stdout)[name])
 
 
 def calls(runs: Sequence[Run], *, method: str | None = None, status: int | None = None) -> float:

@@ -211,6 +211,11 @@ def measure_all(bench: Bench) -> Results:
     results.w5_warm = bench.repeat("W5 plan in process, cache warm", lambda: bench.run(
         "W5 warm", "reconciler", w5, expect=2, pipelines=bench.cpu_changed,
         cache=bench.warm_cache), _updates(bench.cpu_fleet))
+    s5 = [str(bench.cpu_changed), str(bench.cpu_state), str(bench.cpu_fleet.projects),
+          str(bench.cpu_fleet.pipelines_per_project)]
+    results.s5 = bench.repeat("S5 floor of W5", lambda: bench.run(
+        "S5", "tests.benchmarks.floor", s5),
+        _expect_output(f'"pipelines": {bench.cpu_fleet.pipelines}'))
     phases = bench.run("W5 stages", "tests.benchmarks.phases",
                        [str(bench.cpu_changed), str(bench.cpu_state)])
     answer = json.loads(phases.measurement.stdout)
