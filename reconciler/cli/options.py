@@ -1,16 +1,19 @@
 """Options shared by the commands that read LaunchDarkly, and the client they open."""
 
+from __future__ import annotations
+
 import os
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler.cli import announce_wait
-from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.manager import Connection
+
+if TYPE_CHECKING:  # loaded by open_client: a command's --help needs only the options
+    from reconciler.launchdarkly import LaunchDarklyClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,4 +44,6 @@ def ld_options(command: F) -> F:
 def open_client(base_uri: str | None, sandbox: Path | None, concurrency: int | None
                 ) -> AbstractAsyncContextManager[LaunchDarklyClient]:
     """A LaunchDarkly client: the real API, or the in-process sandbox (no token needed)."""
+    from reconciler.manager import Connection
+
     return Connection(base_uri, sandbox, concurrency, announce_wait).open(os.environ)

@@ -1,30 +1,40 @@
 """`plan`, `apply` and `drift`: read git and live, plan, and (for apply) execute."""
 
+from __future__ import annotations
+
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.apply import ApplyReport, OnResult, StepStatus
 from reconciler.cli.actions import annotate_plan, annotate_problems, summarize
 from reconciler.cli.colour import colour_for, draws_bar
 from reconciler.cli.options import ld_options, pipelines_dir_option
-from reconciler.cli.progress import StepProgress
 from reconciler.errors import ReconcilerError, SettingsError
-from reconciler.manager import Connection, InvalidFiles, Manager, SavedPlan, Selection
-from reconciler.plan import Plan, PlanOptions
-from reconciler.planfile import write_plan
-from reconciler.render import render_drift_markdown, render_json, render_markdown, render_text
-from reconciler.render.changes import failure_line
-from reconciler.scope import Scope
 from reconciler.words import plural
 
 from . import announce_wait, cli
 
+# The plan path (pydantic, httpx, the kinds, the renderers) is imported where a command
+# runs, not here: `plan --help` then loads click and the CLI modules alone.
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyReport, OnResult
+    from reconciler.manager import Manager, Selection
+    from reconciler.plan import Plan
+    from reconciler.scope import Scope
+
 EXIT_CHANGES = 2
+
+
+def _manager(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
+             concurrency: int | None) -> Manager:
+    from reconciler.manager import Connection, Manager
+
+    return Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
 
 
 def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
@@ -32,6 +42,8 @@ def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
     """The selected projects; when the files fail, their problems are annotated in GitHub
     Actions (and with `stale_comment`, the plan comment says it is out of date) before the
     error goes on up."""
+    from reconciler.manager import InvalidFiles
+
     try:
         selection = manager.select(projects, shard)
     except InvalidFiles as invalid:
@@ -55,11 +67,15 @@ def _report_unread(plan: Plan, fmt: str) -> None:
     comments, so their failures are also said on stderr, where a CI log shows them."""
     if fmt == "text":
         return
+    from reconciler.render.changes import failure_line
+
     for project in plan.failed:
         click.echo(f"error: {failure_line(project)}", err=True)
 
 
 def _render(plan: Plan, fmt: str, scope: Scope, *, drift: bool = False) -> str:
+    from reconciler.render import render_json, render_text
+
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
@@ -74,6 +90,8 @@ def _colour(fmt: str) -> bool:
 
 
 def _markdown(plan: Plan, scope: Scope, *, drift: bool = False) -> str:
+    from reconciler.render import render_drift_markdown, render_markdown
+
     return (render_drift_markdown(plan, scope=scope) if drift
             else render_markdown(plan, scope=scope))
 
@@ -114,9 +132,12 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
          max_delete_percent: float, allow_active_releases: bool, fmt: str, out: Path | None,
          detailed_exitcode: bool, github_comment: bool) -> int:
     """Show what apply would change, field by field."""
+    from reconciler.plan import PlanOptions
+    from reconciler.planfile import write_plan
+
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
+    manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
     selection = _select(manager, projects, shard, stale_comment=github_comment)
     result, scope = manager.plan(selection, options), selection.scope
     if out is not None:
@@ -148,7 +169,9 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
           concurrency: int | None, projects: tuple[str, ...], shard: str | None,
           fmt: str, github_issue: bool) -> int:
     """Report whether live differs from git: exit 0 in sync, 2 drift, 1 error."""
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
+    from reconciler.plan import PlanOptions
+
+    manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
     selection = _select(manager, projects, shard)
     result, scope = manager.plan(selection, PlanOptions(force=True)), selection.scope
     shown = _render(result, fmt, scope, drift=True)
@@ -178,12 +201,16 @@ def _confirm(result: Plan, yes: bool) -> None:
 
 
 def _outcome(report: ApplyReport) -> str:
+    from reconciler.apply import StepStatus
+
     return (f"Apply: {report.count(StepStatus.DONE)} done, "
             f"{report.count(StepStatus.FAILED)} failed, "
             f"{report.count(StepStatus.NOT_RUN)} not run.")
 
 
 def _report(report: ApplyReport) -> None:
+    from reconciler.apply import StepStatus
+
     click.echo(_outcome(report))
     if report.ok:
         return
@@ -201,6 +228,8 @@ class _Terminal:
     terminal), then the outcome."""
 
     def __init__(self, steps: int) -> None:
+        from reconciler.cli.progress import StepProgress
+
         self._progress = StepProgress(steps, bar=draws_bar(sys.stderr.isatty(), os.environ),
                                       colour=colour_for(sys.stderr))
 
@@ -231,9 +260,12 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
           shard: str | None, force: bool, max_delete_percent: float,
           allow_active_releases: bool, yes: bool, aviator_trigger: bool) -> int:
     """Make live equal git. With PLAN_FILE, run exactly that reviewed plan or refuse."""
+    from reconciler.manager import SavedPlan
+    from reconciler.plan import PlanOptions
+
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
-    manager = Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
+    manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
     saved = SavedPlan.load(plan_file) if plan_file is not None else None
     selection = _select(manager, saved.projects(projects) if saved else projects, shard)
     result = (manager.replan(saved, selection, options) if saved

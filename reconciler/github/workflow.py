@@ -124,7 +124,3 @@ def append_summary(markdown: str, environ: Mapping[str, str]) -> bool:
     with target.open("a", encoding="utf-8") as summary:
         summary.write(summary_text(markdown, used))
     return True
-
-
-def in_actions(environ: Mapping[str, str]) -> bool:
-    return environ.get("GITHUB_ACTIONS") == "true"

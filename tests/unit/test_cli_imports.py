@@ -1,0 +1,60 @@
+"""What a command imports, checked by name, never timed: `plan --help` loads click and the
+CLI alone, and a plan of one unchanged pipeline with no policy file leaves out what only
+other commands, changes or policies need. Each run is a fresh interpreter, so a module
+that someone imports at a module's top (instead of where it is needed) shows up here."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+# Runs the CLI as its entry point does, then writes what it imported to the file named
+# first: `python -c PROBE OUT ARGS...`.
+PROBE = """\
+import json, sys
+from reconciler.cli import main
+out, sys.argv = sys.argv[1], ["reconciler", *sys.argv[2:]]
+try:
+    main()
+except SystemExit as exited:
+    code = exited.code
+with open(out, "w") as modules:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, modules)
+"""
+
+# Nothing a plan needs: the help of a command is its options.
+NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs",
+                "reconciler.apply", "reconciler.manager", "reconciler.manifest",
+                "reconciler.kinds", "reconciler.plan", "reconciler.render",
+                "reconciler.launchdarkly", "reconciler.github", "reconciler.aviator",
+                "reconciler.sandbox"]
+
+
+def imported(tmp_path: Path, *args: str, environ: dict[str, str] | None = None
+             ) -> tuple[dict[str, Any], str]:
+    """The exit code and modules of `reconciler ARGS...` in a fresh interpreter, and its
+    stdout."""
+    out = tmp_path / "modules.json"
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("GITHUB_", "LAUNCHDARKLY_", "RECONCILER_PIPELINES"))}
+    done = subprocess.run([sys.executable, "-c", PROBE, str(out), *args], cwd=tmp_path,
+                          env={**env, **(environ or {})}, capture_output=True, text=True,
+                          check=True)
+    return json.loads(out.read_text()), done.stdout
+
+
+def loaded(modules: list[str], names: list[str]) -> list[str]:
+    """Those of `names` that are among `modules`, as packages with their submodules."""
+    return [name for name in names
+            if any(m == name or m.startswith(f"{name}.") for m in modules)]
+
+
+def test_plan_help_loads_the_cli_alone(tmp_path: Path) -> None:
+    result, shown = imported(tmp_path, "plan", "--help")
+    assert result["code"] == 0 and "reconciler plan [OPTIONS]" in shown
+    assert "reconciler.cli.plan_cmd" in result["modules"]
+    assert loaded(result["modules"], NOT_FOR_HELP) == []
+
