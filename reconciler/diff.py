@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from deepdiff import DeepDiff
-
 Path = tuple[str | int, ...]
 
 
@@ -66,6 +64,9 @@ def _walk(before: Any, after: Any, path: Path, out: list[FieldChange]) -> None:
 
 
 def _deepdiff(before: Any, after: Any, base: Path) -> Iterator[FieldChange]:
+    # Imported on the first list that needs it (about 30 ms): most plans never get here.
+    from deepdiff import DeepDiff
+
     tree = DeepDiff(before, after, view="tree", verbose_level=2)
     for report_type, items in tree.items():
         for item in items:
