@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from reconciler.apply import ApplyReport, OnResult, apply_plan
 from reconciler.engine import build_plan, parse_shard, select_projects
 from reconciler.errors import ManifestError, StalePlan
 from reconciler.http.pacing import OnWait, ignore_wait
@@ -22,6 +21,9 @@ from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan
 from reconciler.scope import Scope
 from reconciler.settings import resolve_settings, sandbox_settings
+
+if TYPE_CHECKING:  # apply's modules load in Manager.apply: a plan never needs them
+    from reconciler.apply import ApplyReport, OnResult
 
 T = TypeVar("T")
 
@@ -106,9 +108,9 @@ class ApplyListener(Protocol):
 
     def notice(self, line: str) -> None: ...
 
-    def steps(self) -> AbstractContextManager[OnResult]: ...
+    def steps(self) -> AbstractContextManager["OnResult"]: ...
 
-    def outcome(self, report: ApplyReport) -> None: ...
+    def outcome(self, report: "ApplyReport") -> None: ...
 
 
 class Manager:
@@ -146,9 +148,10 @@ class Manager:
         return current
 
     def apply(self, plan: Plan, scope: Scope, listener: ApplyListener, *,
-              trigger: bool = False) -> ApplyReport:
+              trigger: bool = False) -> "ApplyReport":
         """Run `plan`'s steps, reported to Aviator when AVIATOR_* are set (best effort:
         the report is apply's own whatever Aviator says)."""
+        from reconciler.apply import apply_plan
         from reconciler.aviator import report_apply  # only an apply that changes things
 
         with report_apply(self.environ, sandbox=self.connection.sandbox, trigger=trigger,

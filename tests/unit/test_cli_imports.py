@@ -7,8 +7,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.builders import dump_yaml, pipeline, project
 
 REPO = Path(__file__).resolve().parents[2]
 # Runs the CLI as its entry point does, then writes what it imported to the file named
@@ -31,6 +34,10 @@ NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs
                 "reconciler.kinds", "reconciler.plan", "reconciler.render",
                 "reconciler.launchdarkly", "reconciler.github", "reconciler.aviator",
                 "reconciler.sandbox"]
+# What a plan that changes nothing, of a project with no policy file, outside GitHub
+# Actions, never uses.
+NOT_FOR_A_PLAN = ["deepdiff", "reconciler.apply", "reconciler.aviator", "reconciler.github",
+                  "reconciler.sandbox"]
 
 
 def imported(tmp_path: Path, *args: str, environ: dict[str, str] | None = None
@@ -58,3 +65,15 @@ def test_plan_help_loads_the_cli_alone(tmp_path: Path) -> None:
     assert "reconciler.cli.plan_cmd" in result["modules"]
     assert loaded(result["modules"], NOT_FOR_HELP) == []
 
+
+def test_a_plan_of_one_unchanged_pipeline_loads_only_the_plan_path(
+        tmp_path: Path, sandbox_server: Callable[..., Any]) -> None:
+    server = sandbox_server({"projects": {"web": project([pipeline("standard")])}})
+    (tmp_path / "pipelines" / "web").mkdir(parents=True)
+    dump_yaml(pipeline("standard"), tmp_path / "pipelines" / "web" / "standard.yaml")
+    result, shown = imported(tmp_path, "plan", "--detailed-exitcode", environ={
+        "LAUNCHDARKLY_BASE_URI": server.url, "LAUNCHDARKLY_ACCESS_TOKEN": "token",
+        "RECONCILER_NO_CACHE": "1"})
+    assert result["code"] == 0 and "No changes" in shown
+    assert "reconciler.manifest.loader" in result["modules"]
+    assert loaded(result["modules"], NOT_FOR_A_PLAN) == []
