@@ -4,6 +4,7 @@ errors that read `file:line:col: message`."""
 from reconciler.manifest.loader import (
     DesiredProject,
     DesiredState,
+    ManifestReading,
     ManifestReport,
     load_desired,
     read_desired,
@@ -19,6 +20,7 @@ __all__ = [
     "CreateReleasePipelineInput",
     "DesiredProject",
     "DesiredState",
+    "ManifestReading",
     "ManifestReport",
     "Problem",
     "ProjectSettings",

@@ -424,53 +424,85 @@ class _ProjectReader:
                 f"{first_path}:{first.line}:{first.column} already claims it"))
 
 
+class ManifestReading:
+    """One pass over `pipelines_dir` (or only the named projects). `projects()` reads the
+    project folders one at a time, in key order, and collects every problem in `errors`
+    and `warnings` as it goes: a caller may act on each project as soon as it is read (it
+    and every folder before it are valid while `errors` is empty) and keep only what it
+    needs. With `cache`, files that read cleanly before are taken from it, and those read
+    cleanly now are added to it (saved once, when the last folder is read)."""
+
+    def __init__(self, pipelines_dir: Path, projects: Sequence[str] | None = None, *,
+                 cache: ParseCache | None = None) -> None:
+        self.pipelines_dir = pipelines_dir
+        self.asked = projects
+        self.cache = cache
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def projects(self) -> Iterator[DesiredProject]:
+        """Each project folder, read and checked; a project with problems holds the
+        pipelines and policies that passed."""
+        where = shown(self.pipelines_dir)
+        if not self.pipelines_dir.is_dir():
+            reason = "not a directory" if self.pipelines_dir.exists() else "no such directory"
+            self.errors.append(Problem(where, 0, 0, reason))
+            return
+        root = self.pipelines_dir.resolve()
+        project_dirs = self._project_dirs(root)
+        missing = sorted(set(self.asked or ()) - set(project_dirs))
+        if self.asked is not None:
+            self.errors += [Problem(f"{where}/{key}", 0, 0, "no such project folder")
+                            for key in missing]
+            project_dirs = {key: path for key, path in project_dirs.items()
+                            if key in self.asked}
+
+        pipeline_files = 0
+        for key, directory in sorted(project_dirs.items()):
+            reader = _ProjectReader(key, directory, root, self.cache)
+            reader.read()
+            self.errors += reader.errors
+            self.warnings += reader.warnings
+            pipeline_files += reader.pipeline_files + len(reader.policy_files)
+            yield reader.project
+        if pipeline_files == 0 and not missing:  # a missing folder already says why
+            self.errors.append(Problem(where, 0, 0,
+                                       f"no pipeline files found (expected "
+                                       f"{where}/<projectKey>/<pipelineKey>{PIPELINE_SUFFIX})"))
+        if self.cache is not None:
+            self.cache.save()
+            self.cache.close()
+
+    def _project_dirs(self, root: Path) -> dict[str, Path]:
+        where = shown(self.pipelines_dir)
+        project_dirs: dict[str, Path] = {}
+        for entry, is_directory in _entries(self.pipelines_dir, root, self.errors):
+            if not is_directory:
+                self.errors.append(Problem(shown(entry), 1, 1,
+                                           f"file outside a project folder: pipeline files go "
+                                           f"in {where}/<projectKey>/"))
+            elif not KEY_RE.fullmatch(entry.name):
+                self.errors.append(Problem(shown(entry), 0, 0,
+                                           f"folder name {entry.name!r} is not a valid "
+                                           "project key"))
+            else:
+                project_dirs[entry.name] = entry
+        return project_dirs
+
+    def report(self, projects: dict[str, DesiredProject]) -> ManifestReport:
+        """Every problem found, sorted, with `projects` (those the caller kept) as the
+        state."""
+        warnings = sorted(self.warnings)
+        state = DesiredState(projects, [str(warning) for warning in warnings])
+        return ManifestReport(state, sorted(self.errors), warnings)
+
+
 def read_desired(pipelines_dir: Path, projects: Sequence[str] | None = None, *,
                  cache: ParseCache | None = None) -> ManifestReport:
     """Read everything under `pipelines_dir` (or only the named projects) and report every
-    problem; the state holds the pipelines that passed. With `cache`, files that read
-    cleanly before are taken from it, and those read cleanly now are added to it."""
-    state = DesiredState({}, [])
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    where = shown(pipelines_dir)
-    if not pipelines_dir.is_dir():
-        reason = "not a directory" if pipelines_dir.exists() else "no such directory"
-        return ManifestReport(state, [Problem(where, 0, 0, reason)], [])
-
-    root = pipelines_dir.resolve()
-    project_dirs: dict[str, Path] = {}
-    for entry, is_directory in _entries(pipelines_dir, root, errors):
-        if not is_directory:
-            errors.append(Problem(shown(entry), 1, 1,
-                                  f"file outside a project folder: pipeline files go in "
-                                  f"{where}/<projectKey>/"))
-        elif not KEY_RE.fullmatch(entry.name):
-            errors.append(Problem(shown(entry), 0, 0,
-                                  f"folder name {entry.name!r} is not a valid project key"))
-        else:
-            project_dirs[entry.name] = entry
-    missing = sorted(set(projects or ()) - set(project_dirs))
-    if projects is not None:
-        errors += [Problem(f"{where}/{key}", 0, 0, "no such project folder") for key in missing]
-        project_dirs = {key: path for key, path in project_dirs.items() if key in projects}
-
-    pipeline_files = 0
-    for key, directory in sorted(project_dirs.items()):
-        reader = _ProjectReader(key, directory, root, cache)
-        reader.read()
-        errors += reader.errors
-        warnings += reader.warnings
-        pipeline_files += reader.pipeline_files + len(reader.policy_files)
-        state.projects[key] = reader.project
-    if pipeline_files == 0 and not missing:  # a missing folder already says why
-        errors.append(Problem(where, 0, 0,
-                              f"no pipeline files found (expected "
-                              f"{where}/<projectKey>/<pipelineKey>{PIPELINE_SUFFIX})"))
-    if cache is not None:
-        cache.save()
-        cache.close()
-    state.warnings = [str(warning) for warning in sorted(warnings)]
-    return ManifestReport(state, sorted(errors), sorted(warnings))
+    problem; the state holds the pipelines that passed (see ManifestReading)."""
+    reading = ManifestReading(pipelines_dir, projects, cache=cache)
+    return reading.report({project.key: project for project in reading.projects()})
 
 
 def load_desired(pipelines_dir: Path, projects: Sequence[str] | None = None) -> DesiredState:
