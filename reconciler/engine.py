@@ -6,7 +6,7 @@ kind, then only the further reads that kind's steps need (see each kind's packag
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from reconciler.errors import ApiError, SettingsError, Unreachable
@@ -16,6 +16,10 @@ from reconciler.launchdarkly import LaunchDarklyClient
 from reconciler.manifest import DesiredProject, DesiredState
 from reconciler.manifest.yamlfile import shown
 from reconciler.plan import Plan, PlanOptions, ProjectPlan, ReadFailure, assemble, unread_project
+
+# Projects in flight per request the client may have in flight: each project's list call
+# waits in line with at most one other project's.
+IN_FLIGHT_PER_REQUEST = 2
 
 
 def parse_shard(spec: str | None) -> tuple[int, int] | None:
@@ -40,10 +44,14 @@ def in_shard(project: str, shard: tuple[int, int] | None) -> bool:
     return bucket == index - 1
 
 
+def selected(project: DesiredProject, shard: tuple[int, int] | None) -> bool:
+    """Whether the project is in the shard and manages at least one registered kind."""
+    return in_shard(project.key, shard) and bool(managed_kinds(project))
+
+
 def select_projects(state: DesiredState, shard: tuple[int, int] | None) -> list[DesiredProject]:
-    """The projects in the shard that manage at least one registered kind."""
-    return [p for key, p in sorted(state.projects.items())
-            if in_shard(key, shard) and managed_kinds(p)]
+    """The selected projects of `state`, by key."""
+    return [p for _, p in sorted(state.projects.items()) if selected(p, shard)]
 
 
 def _folder(project: DesiredProject) -> str:
@@ -67,9 +75,92 @@ async def plan_one(client: LaunchDarklyClient, project: DesiredProject, kind: Ki
         return unread_project(project.key, kind.name, kind.desired_count(project), failure)
 
 
-async def build_plan(client: LaunchDarklyClient, projects: Sequence[DesiredProject],
+class PlanStream:
+    """Projects planned as they are handed in, while the caller reads the next ones.
+
+    At most IN_FLIGHT_PER_REQUEST x the client's concurrency projects are in flight: enough
+    to keep every request slot busy, few enough that only those projects' files, live
+    state and canonical forms are held at once (a finished project leaves only its
+    ProjectPlans). The client is opened by `connect` when the first project comes (or at
+    `finish`), so that a caller can read every file before a connection problem shows.
+    A failure (the connection's own, a refused token, an unreachable host) stops
+    everything in flight; `finish` raises it."""
+
+    def __init__(self, connect: Callable[[], Awaitable[LaunchDarklyClient]],
+                 options: PlanOptions) -> None:
+        self._connect = connect
+        self._options = options
+        self._client: LaunchDarklyClient | None = None
+        self._slots = asyncio.Semaphore(0)  # sized once the client is open
+        self._tasks: list[asyncio.Task[list[ProjectPlan]]] = []
+        self._failure: BaseException | None = None
+
+    async def add(self, project: DesiredProject) -> None:
+        """Start planning `project` once a slot is free. The wait, and one turn of the
+        event loop after the start, let the reads in flight progress. Nothing starts
+        after a failure."""
+        if not await self._connected():
+            return
+        assert self._client is not None
+        await self._slots.acquire()
+        if self._failure is not None:
+            self._slots.release()
+            return
+        task = asyncio.create_task(self._plan(self._client, project))
+        task.add_done_callback(self._done)
+        self._tasks.append(task)
+        await asyncio.sleep(0)
+
+    async def finish(self) -> Plan:
+        """Every project's plan, per kind it manages, in one Plan; or the first failure."""
+        await self._connected()  # a run that plans no project still opens the client
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._failure is not None:
+            raise self._failure
+        return assemble([plan for task in self._tasks for plan in task.result()],
+                        self._options)
+
+    async def cancel(self) -> None:
+        """Stop every project in flight and forget them: their plans are not wanted."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _connected(self) -> bool:
+        if self._client is None and self._failure is None:
+            try:
+                self._client = await self._connect()
+            except Exception as error:  # raised by finish, once the caller is done reading
+                self._failure = error
+            else:
+                self._slots = asyncio.Semaphore(IN_FLIGHT_PER_REQUEST * self._client.concurrency)
+        return self._failure is None
+
+    async def _plan(self, client: LaunchDarklyClient, project: DesiredProject
+                    ) -> list[ProjectPlan]:
+        try:
+            return list(await asyncio.gather(*(plan_one(client, project, kind, self._options)
+                                               for kind in managed_kinds(project))))
+        finally:
+            self._slots.release()
+
+    def _done(self, task: asyncio.Task[list[ProjectPlan]]) -> None:
+        if task.cancelled() or task.exception() is None or self._failure is not None:
+            return
+        self._failure = task.exception()
+        for other in self._tasks:
+            other.cancel()
+
+
+async def build_plan(client: LaunchDarklyClient, projects: Iterable[DesiredProject],
                      options: PlanOptions) -> Plan:
     """Every project's plan, per kind it manages, in one Plan."""
-    plans = await asyncio.gather(*(plan_one(client, project, kind, options)
-                                   for project in projects for kind in managed_kinds(project)))
-    return assemble(plans, options)
+
+    async def connect() -> LaunchDarklyClient:
+        return client
+
+    stream = PlanStream(connect, options)
+    for project in projects:
+        await stream.add(project)
+    return await stream.finish()

@@ -6,16 +6,16 @@ so every contract here is tested in process."""
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from reconciler.engine import build_plan, parse_shard, select_projects
+from reconciler.engine import PlanStream, parse_shard, selected
 from reconciler.errors import ManifestError, StalePlan
 from reconciler.http.pacing import OnWait, ignore_wait
 from reconciler.launchdarkly import LaunchDarklyClient
-from reconciler.manifest import DesiredProject, ManifestReport, read_desired
+from reconciler.manifest import ManifestReading, ManifestReport
 from reconciler.manifest.cache import ParseCache
 from reconciler.plan import Plan, PlanOptions
 from reconciler.planfile import read_plan
@@ -68,11 +68,10 @@ class InvalidFiles(ManifestError):
 
 @dataclass(frozen=True)
 class Selection:
-    """What one run covers: the projects read from git, and the scope they make."""
+    """What one run covers: the projects asked for (all when none) in a shard. Nothing is
+    read yet: planning reads the files, and plans each project as soon as it is read."""
 
-    projects: list[DesiredProject]
     scope: Scope
-    warnings: list[str]  # "file:line:col: warning: ..." lines, for the caller to show
 
 
 @dataclass(frozen=True)
@@ -113,29 +112,55 @@ class ApplyListener(Protocol):
     def outcome(self, report: "ApplyReport") -> None: ...
 
 
+def _ignore(line: str) -> None:
+    pass
+
+
 class Manager:
     """One run's git folder, LaunchDarkly connection and environment (for settings and
     Aviator)."""
 
     def __init__(self, pipelines_dir: Path, connection: Connection,
-                 environ: Mapping[str, str] = os.environ) -> None:
+                 environ: Mapping[str, str] = os.environ,
+                 on_warning: Callable[[str], None] = _ignore) -> None:
         self.pipelines_dir = pipelines_dir
         self.connection = connection
         self.environ = environ
+        self.on_warning = on_warning  # "file:line:col: warning: ..." lines, once all are read
 
     def select(self, projects: Sequence[str], shard: str | None) -> Selection:
-        """The projects asked for (all when none), in shard `shard`; InvalidFiles when the
-        files fail validation."""
-        scope = Scope.of(parse_shard(shard), tuple(projects))
-        report = read_desired(self.pipelines_dir, list(projects) or None,
-                              cache=ParseCache.from_environment(self.environ))
-        if report.errors:
-            raise InvalidFiles(report, scope)
-        return Selection(select_projects(report.state, scope.shard), scope,
-                         report.state.warnings)
+        """The projects asked for (all when none), in shard `shard`."""
+        return Selection(Scope.of(parse_shard(shard), tuple(projects)))
 
     def plan(self, selection: Selection, options: PlanOptions) -> Plan:
-        return self._run(lambda client: build_plan(client, selection.projects, options))
+        """Read the files and plan the selected projects against live; InvalidFiles when
+        any file fails validation (every file is read first: see _read_and_plan)."""
+        return asyncio.run(self._read_and_plan(selection.scope, options))
+
+    async def _read_and_plan(self, scope: Scope, options: PlanOptions) -> Plan:
+        """A project's live reads start as soon as its files are read and every file so far
+        is valid, while the next project is read; once any file fails, nothing more is
+        started, what is in flight is stopped, and the rest of the files are still read so
+        that InvalidFiles lists every problem. Only reads can have been made by then."""
+        reading = ManifestReading(self.pipelines_dir, scope.projects or None,
+                                  cache=ParseCache.from_environment(self.environ))
+        async with AsyncExitStack() as stack:
+            async def connect() -> LaunchDarklyClient:
+                return await stack.enter_async_context(self.connection.open(self.environ))
+
+            stream = PlanStream(connect, options)
+            for project in reading.projects():
+                if reading.errors:
+                    await stream.cancel()
+                elif selected(project, scope.shard):
+                    await stream.add(project)
+            report = reading.report({})  # the projects are in the stream, or planned
+            if report.errors:
+                await stream.cancel()
+                raise InvalidFiles(report, scope)
+            for warning in report.state.warnings:
+                self.on_warning(warning)
+            return await stream.finish()
 
     def replan(self, saved: SavedPlan, selection: Selection, given: PlanOptions) -> Plan:
         """The plan again, from live and git now, with the saved plan's options; StalePlan

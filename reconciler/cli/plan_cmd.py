@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from . import announce_wait, cli
 # runs, not here: `plan --help` then loads click and the CLI modules alone.
 if TYPE_CHECKING:
     from reconciler.apply import ApplyReport, OnResult
-    from reconciler.manager import Manager, Selection
+    from reconciler.manager import Manager
     from reconciler.plan import Plan
     from reconciler.scope import Scope
 
@@ -32,20 +32,21 @@ EXIT_CHANGES = 2
 
 def _manager(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
              concurrency: int | None) -> Manager:
+    """The run's manager; the files' warnings go to stderr."""
     from reconciler.manager import Connection, Manager
 
-    return Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait))
+    return Manager(pipelines_dir, Connection(base_uri, sandbox, concurrency, announce_wait),
+                   on_warning=lambda line: click.echo(line, err=True))
 
 
-def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
-            stale_comment: bool = False) -> Selection:
-    """The selected projects; when the files fail, their problems are annotated in GitHub
-    Actions (and with `stale_comment`, the plan comment says it is out of date) before the
-    error goes on up."""
+def _planned(plan: Callable[[], Plan], *, stale_comment: bool = False) -> Plan:
+    """`plan()`; when the files fail, their problems are annotated in GitHub Actions (and
+    with `stale_comment`, the plan comment says it is out of date) before the error goes
+    on up."""
     from reconciler.manager import InvalidFiles
 
     try:
-        selection = manager.select(projects, shard)
+        return plan()
     except InvalidFiles as invalid:
         report = invalid.report
         annotate_problems(report.errors + report.warnings)
@@ -57,9 +58,6 @@ def _select(manager: Manager, projects: tuple[str, ...], shard: str | None, *,
                                                   os.environ, invalid.scope, announce_wait),
                        err=True)
         raise
-    for warning in selection.warnings:
-        click.echo(warning, err=True)
-    return selection
 
 
 def _report_unread(plan: Plan, fmt: str) -> None:
@@ -138,8 +136,9 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     options = PlanOptions(force=force, allowActiveReleases=allow_active_releases,
                           maxDeletePercent=max_delete_percent)
     manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
-    selection = _select(manager, projects, shard, stale_comment=github_comment)
-    result, scope = manager.plan(selection, options), selection.scope
+    selection = manager.select(projects, shard)
+    scope = selection.scope
+    result = _planned(lambda: manager.plan(selection, options), stale_comment=github_comment)
     if out is not None:
         write_plan(result, out)
     shown = _render(result, fmt, scope)
@@ -172,8 +171,9 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     from reconciler.plan import PlanOptions
 
     manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
-    selection = _select(manager, projects, shard)
-    result, scope = manager.plan(selection, PlanOptions(force=True)), selection.scope
+    selection = manager.select(projects, shard)
+    scope = selection.scope
+    result = _planned(lambda: manager.plan(selection, PlanOptions(force=True)))
     shown = _render(result, fmt, scope, drift=True)
     click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
@@ -267,10 +267,10 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
                           maxDeletePercent=max_delete_percent)
     manager = _manager(pipelines_dir, base_uri, sandbox, concurrency)
     saved = SavedPlan.load(plan_file) if plan_file is not None else None
-    selection = _select(manager, saved.projects(projects) if saved else projects, shard)
-    result = (manager.replan(saved, selection, options) if saved
-              else manager.plan(selection, options))
+    selection = manager.select(saved.projects(projects) if saved else projects, shard)
     scope = selection.scope
+    result = _planned(lambda: (manager.replan(saved, selection, options) if saved
+                               else manager.plan(selection, options)))
     click.echo(_render(result, "text", scope), color=_colour("text"))
     annotate_plan(result, scope)
     if not result.applicable:

@@ -79,6 +79,7 @@ class LaunchDarklyClient:
         self._http = Requester(settings, transport=transport, sleep=sleep,
                                rng=rng or random.Random(), clock=clock, on_wait=on_wait)
         self._max_retries = settings.max_retries
+        self.concurrency = settings.concurrency  # requests allowed in flight at once
 
     @property
     def calls(self) -> int:

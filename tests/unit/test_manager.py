@@ -199,7 +199,7 @@ def test_the_saved_plan_names_its_projects_when_apply_names_none(repo: Repo) -> 
 def test_invalid_files_carry_the_report_and_the_scope(repo: Repo) -> None:
     (repo.root / "pipelines" / "web" / "broken.yaml").write_text("key: [\n")
     with pytest.raises(InvalidFiles) as invalid:
-        repo.manager.select(("web",), "1/1")
+        repo.manager.plan(repo.manager.select(("web",), "1/1"), FORCED)
     assert [Path(error.path).name for error in invalid.value.report.errors] == ["broken.yaml"]
     assert invalid.value.scope.projects == ("web",)
 
