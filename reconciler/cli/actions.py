@@ -5,7 +5,7 @@ report, e.g. JSON) and the Markdown report appended to the job summary."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -52,15 +52,17 @@ def annotate_plan(plan: Plan, scope: Scope = WHOLE) -> None:
         _emit(plan_annotations(plan, scope.label))
 
 
-def summarize(markdown: str, command: str, scope: Scope = WHOLE) -> None:
-    """Append `markdown` to the job summary, under a line naming the command's scope."""
+def summarize(markdown: Callable[[], str], command: str, scope: Scope = WHOLE) -> None:
+    """Append the Markdown report to the job summary, under a line naming the command's
+    scope. `markdown` renders it, only here: outside Actions nothing shows it (and a
+    fleet's report costs as much CPU to render as its text)."""
     if not in_actions(os.environ):
         return
     from reconciler.github.workflow import append_summary
 
     head = f"<sub>reconciler {command}{f', {scope.label}' if not scope.whole else ''}</sub>\n\n"
     try:
-        append_summary(head + markdown, os.environ)
+        append_summary(head + markdown(), os.environ)
     except OSError as error:
         click.echo(f"warning: the job summary was not written: {error.strerror or error}",
                    err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -144,13 +145,13 @@ def plan(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     shown = _render(result, fmt, scope)
     click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
-    markdown = shown if fmt == "markdown" else _markdown(result, scope)
+    markdown = functools.cache(lambda: shown if fmt == "markdown" else _markdown(result, scope))
     annotate_plan(result, scope)
     summarize(markdown, "plan", scope)
     if github_comment:
         from reconciler.github import publish_plan_comment  # only this flag needs GitHub
 
-        click.echo(publish_plan_comment(markdown, os.environ, scope, announce_wait), err=True)
+        click.echo(publish_plan_comment(markdown(), os.environ, scope, announce_wait), err=True)
     if not result.applicable:
         return 1
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else 0
@@ -177,7 +178,8 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     shown = _render(result, fmt, scope, drift=True)
     click.echo(shown, color=_colour(fmt))
     _report_unread(result, fmt)
-    report = shown if fmt == "markdown" else _markdown(result, scope, drift=True)
+    report = functools.cache(
+        lambda: shown if fmt == "markdown" else _markdown(result, scope, drift=True))
     annotate_plan(result, scope)
     summarize(report, "drift", scope)
     if not result.applicable and not result.has_changes:
@@ -185,7 +187,7 @@ def drift(pipelines_dir: Path, base_uri: str | None, sandbox: Path | None,
     if github_issue:
         from reconciler.github import publish_drift_issue  # only this flag needs GitHub
 
-        click.echo(publish_drift_issue(report if result.has_changes else None, os.environ,
+        click.echo(publish_drift_issue(report() if result.has_changes else None, os.environ,
                                        scope, announce_wait), err=True)
     if result.failed:
         return 1  # drift in the projects that were read is reported above, but not all were
@@ -274,16 +276,16 @@ def apply(plan_file: Path | None, pipelines_dir: Path, base_uri: str | None,
     click.echo(_render(result, "text", scope), color=_colour("text"))
     annotate_plan(result, scope)
     if not result.applicable:
-        summarize(_markdown(result, scope) + "\n**Nothing was applied: the plan is blocked or "
-                  "refused, or a project could not be read.**\n", "apply", scope)
+        summarize(lambda: _markdown(result, scope) + "\n**Nothing was applied: the plan is "
+                  "blocked or refused, or a project could not be read.**\n", "apply", scope)
         raise ReconcilerError("the plan is blocked or refused, or a project could not be read "
                               "(see above); nothing was applied")
     if not result.has_changes:
-        summarize(_markdown(result, scope), "apply", scope)
+        summarize(lambda: _markdown(result, scope), "apply", scope)
         return 0
     if saved is None:
         _confirm(result, yes)
     report = manager.apply(result, scope, _Terminal(result.step_count),
                            trigger=aviator_trigger)
-    summarize(f"{_markdown(result, scope)}\n**{_outcome(report)}**\n", "apply", scope)
+    summarize(lambda: f"{_markdown(result, scope)}\n**{_outcome(report)}**\n", "apply", scope)
     return 0 if report.ok else 1
