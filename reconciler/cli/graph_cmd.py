@@ -15,7 +15,7 @@ from reconciler.graph import mermaid, printable, text_tree
 from reconciler.kinds.pipelines.inputs import desired_input, live_input
 from reconciler.kinds.policies.canonical import canonical_desired
 from reconciler.kinds.policies.graph import ranking_mermaid, ranking_text
-from reconciler.kinds.policies.kind import live_policies
+from reconciler.kinds.policies.inputs import live_policies
 from reconciler.manifest import load_desired
 from reconciler.normalize import Canonical
 from reconciler.render.markup import fence, text

@@ -9,11 +9,9 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ManifestError
-from reconciler.kinds.policies.checks import policy_warnings
-from reconciler.kinds.policies.models import PostReleasePolicyRequest
 from reconciler.manifest.cache import ParseCache
 from reconciler.manifest.models import (
     KEY_RE,
@@ -39,6 +37,9 @@ from reconciler.manifest.yamlfile import (
 )
 from reconciler.rules import MAX_PIPELINES_PER_PROJECT
 
+if TYPE_CHECKING:  # the policy models load with the first policy file (see _read_policy)
+    from reconciler.kinds.policies.models import PostReleasePolicyRequest
+
 PIPELINE_SUFFIX = ".yaml"
 PROJECT_FILE = "_project.yaml"
 POLICY_FOLDER = "release-policies"
@@ -51,7 +52,7 @@ class DesiredProject:
     pipelines: dict[str, CreateReleasePipelineInput]  # by pipeline key, in file-name order
     paths: dict[str, Path]  # pipeline key -> file
     directory: Path | None = None
-    policies: dict[str, PostReleasePolicyRequest] = field(default_factory=dict)  # file-name order
+    policies: "dict[str, PostReleasePolicyRequest]" = field(default_factory=dict)  # file order
     policy_paths: dict[str, Path] = field(default_factory=dict)  # policy key -> file
 
     def positions_of(self, key: str) -> Positions:
@@ -308,6 +309,10 @@ class _ProjectReader:
                 self.errors.append(_stray_policy(entry, directory))
 
     def _read_policy(self, path: Path) -> None:
+        # Here, not at the top: a folder without policy files never builds their models.
+        from reconciler.kinds.policies.checks import policy_warnings
+        from reconciler.kinds.policies.models import PostReleasePolicyRequest
+
         where = shown(path)
         document, problems = read_document(path)
         self.errors += problems

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.kinds.policies.models import FLAG_TAG_PATTERN
 from reconciler.manifest.models import CONTEXT_KIND_PATTERN, KEY_PATTERN
 from reconciler.manifest.yamlfile import Document, Loc, Problem, dotted
 
@@ -129,6 +128,8 @@ def _message(model: type[BaseModel], error: ErrorDetails) -> str:
     if kind == "string_pattern_mismatch" and pattern == KEY_PATTERN:
         return (f"{error['input']!r} is not a valid key: use letters, digits, '.', '_' and '-', "
                 "starting with a letter or digit")
+    from reconciler.kinds.policies.models import FLAG_TAG_PATTERN  # loaded by a policy file
+
     if kind == "string_pattern_mismatch" and pattern == FLAG_TAG_PATTERN and (
             "flagTagKeys" in loc):
         return (f"{error['input']!r} is not a flag tag key: use letters, digits, '.', '_' "

@@ -37,7 +37,9 @@ NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs
 # What a plan that changes nothing, of a project with no policy file, outside GitHub
 # Actions, never uses.
 NOT_FOR_A_PLAN = ["deepdiff", "reconciler.apply", "reconciler.aviator", "reconciler.github",
-                  "reconciler.sandbox"]
+                  "reconciler.sandbox", "reconciler.kinds.policies.models",
+                  "reconciler.kinds.policies.canonical", "reconciler.kinds.policies.planner",
+                  "reconciler.kinds.policies.dispatch", "reconciler.kinds.policies.checks"]
 
 
 def imported(tmp_path: Path, *args: str, environ: dict[str, str] | None = None

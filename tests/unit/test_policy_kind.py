@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.kinds.policies.kind import live_policies
+from reconciler.kinds.policies.inputs import live_policies
 from reconciler.kinds.registry import KINDS
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.export import check_keys, not_managed_block, write_document, write_setting
 from reconciler.kinds.policies.document import policy_document
-from reconciler.kinds.policies.kind import live_policies
+from reconciler.kinds.policies.inputs import live_policies
 from reconciler.manifest.loader import POLICY_FOLDER, PROJECT_FILE
 
 POLICY_MODELINE = "# yaml-language-server: $schema=../../../schemas/release-policy.schema.json"

@@ -24,6 +24,7 @@ from reconciler.kinds.policies.fields import (
     strip_ignored,
     with_live_omitted,
 )
+from reconciler.kinds.policies.kind import KIND_NAME
 from reconciler.kinds.policies.preview import preview
 from reconciler.manifest.models import ProjectSettings
 from reconciler.plan import (
@@ -40,7 +41,6 @@ from reconciler.plan.dispatch import replay
 from reconciler.plan.proof import NotDesired, check_reached
 from reconciler.rules import PolicyModel, RuleViolation
 
-KIND_NAME = "policies"
 ORDER_KEY = "policyOrder"  # what a reorder step names: the setting it carries out
 
 
