@@ -1,5 +1,6 @@
 """Where the CPU of an in-process plan goes: the stages of `reconciler plan --sandbox`,
-run one after the other with the same functions, each timed in CPU seconds.
+with the same functions, project by project as the plan streams them (one project read,
+fetched and planned after the other, nothing overlapped), each timed in CPU seconds.
 
     python -m tests.benchmarks.phases PIPELINES_DIR SANDBOX_STATE
 
@@ -16,13 +17,14 @@ import asyncio  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
 from reconciler.cli import GC_THRESHOLDS, plan_cmd  # noqa: E402, F401  (what `plan` imports)
 from reconciler.cli.options import open_client  # noqa: E402
-from reconciler.engine import select_projects  # noqa: E402
+from reconciler.engine import selected  # noqa: E402
+from reconciler.errors import ManifestError  # noqa: E402
 from reconciler.kinds.pipelines import classify, desired_input, live_input, plan_project  # noqa: E402
 from reconciler.manifest import loader  # noqa: E402
 from reconciler.plan import PlanOptions, assemble  # noqa: E402
@@ -55,64 +57,72 @@ class Stages:
         return wrapper
 
 
-def _load(stages: Stages, pipelines_dir: Path) -> list[loader.DesiredProject]:
-    # The loader's own calls, wrapped: what is left of the loading time is the rest.
-    loader.parse_text = stages.timed("reading YAML", loader.parse_text)
-    loader.validate = stages.timed("validating (pydantic)", loader.validate)
+LOADING = ("reading YAML", "validating (pydantic)")
+
+
+def _next_project(stages: Stages, projects: Iterator[loader.DesiredProject]
+                  ) -> loader.DesiredProject | None:
+    """The next project folder read; what is not parsing or validating is "loading, other"."""
+    inner = sum(stages.seconds.get(stage, 0.0) for stage in LOADING)
     started = time.process_time()
-    projects = select_projects(loader.load_desired(pipelines_dir), None)
-    inner = stages.seconds["reading YAML"] + stages.seconds["validating (pydantic)"]
-    stages.add("loading, other", time.process_time() - started - inner)
-    stages.peak("loading the pipeline files")
-    return projects
+    project = next(projects, None)
+    spent = time.process_time() - started
+    stages.add("loading, other",
+               spent - (sum(stages.seconds.get(stage, 0.0) for stage in LOADING) - inner))
+    return project
 
 
-async def _plan(stages: Stages, projects: list[loader.DesiredProject], state: Path) -> Any:
-    """engine.build_plan's work, with the fetching and the pure planning apart."""
+async def _plan(stages: Stages, pipelines_dir: Path, state: Path) -> tuple[Any, int]:
+    """Manager.plan's work, project by project as it streams them (each folder read, then
+    its fetching and its pure planning apart), and the number of pipelines planned."""
+    loader.parse_text = stages.timed(LOADING[0], loader.parse_text)
+    loader.validate = stages.timed(LOADING[1], loader.validate)
     options = PlanOptions()
     started = time.process_time()
     async with open_client(None, state, None) as client:
         stages.add("starting the sandbox", time.process_time() - started)
         stages.peak("starting the sandbox")
-        started = time.process_time()
-        raw = await asyncio.gather(*(client.list_pipelines(p.key) for p in projects))
-        stages.add("fetching (sandbox in process)", time.process_time() - started)
+        reading = loader.ManifestReading(pipelines_dir)
+        projects = reading.projects()
+        plans, pipelines = [], 0
+        while (project := _next_project(stages, projects)) is not None:
+            if reading.errors:
+                raise ManifestError([str(error) for error in reading.errors])
+            if not selected(project, None):
+                continue
+            pipelines += len(project.pipelines)
+            started = time.process_time()
+            raw = await client.list_pipelines(project.key)
+            stages.add("fetching (sandbox in process)", time.process_time() - started)
 
-        started = time.process_time()
-        inputs = [(desired_input(p), live_input(r)) for p, r in zip(projects, raw, strict=True)]
-        classified = [classify(d, live) for d, live in inputs]
-        wanted = [c.needs_progressions for c in classified]
-        stages.add("planning", time.process_time() - started)
+            started = time.process_time()
+            desired, live = desired_input(project), live_input(raw)
+            classified = classify(desired, live)
+            wanted = classified.needs_progressions
+            stages.add("planning", time.process_time() - started)
 
-        started = time.process_time()
-        found = await asyncio.gather(*(
-            asyncio.gather(*(client.active_releases(p.key, k) for k in keys))
-            for p, keys in zip(projects, wanted, strict=True)))
-        stages.add("fetching (sandbox in process)", time.process_time() - started)
+            started = time.process_time()
+            found = await asyncio.gather(*(client.active_releases(project.key, key)
+                                           for key in wanted))
+            stages.add("fetching (sandbox in process)", time.process_time() - started)
 
-        started = time.process_time()
-        plans = [
-            plan_project(p.key, d, live,
-                         {k: flags for k, flags in zip(keys, f, strict=True) if flags}, options, c)
-            for p, (d, live), keys, f, c in zip(projects, inputs, wanted, found, classified,
-                                                strict=True)
-        ]
-        plan = assemble(plans, options)
-        stages.add("planning", time.process_time() - started)
-        stages.peak("fetching and planning")
-    return plan
+            started = time.process_time()
+            active = {key: flags for key, flags in zip(wanted, found, strict=True) if flags}
+            plans.append(plan_project(project.key, desired, live, active, options, classified))
+            stages.add("planning", time.process_time() - started)
+        stages.peak("reading, fetching and planning")
+    return assemble(plans, options), pipelines
 
 
 def main(pipelines_dir: Path, state: Path) -> None:
     stages = Stages()
-    projects = _load(stages, pipelines_dir)
-    plan = asyncio.run(_plan(stages, projects, state))
+    plan, pipelines = asyncio.run(_plan(stages, pipelines_dir, state))
     started = time.process_time()
     render_text(plan, color=False)
     stages.add("rendering text", time.process_time() - started)
     stages.peak("rendering text")
     print(json.dumps({
-        "pipelines": sum(len(p.pipelines) for p in projects),
+        "pipelines": pipelines,
         "steps": plan.step_count,
         "stages": stages.seconds,
         "peaks": stages.peaks,
