@@ -20,6 +20,11 @@ from reconciler.words import plural
 if TYPE_CHECKING:  # the HTTP layer (httpx) loads only with a command that calls out
     from reconciler.http.pacing import Wait
 
+# httpx imports its own command line (rich and pygments, about 20 ms) whenever they are
+# installed, as rich is here for apply's progress bar. The tool never runs httpx's command
+# line: marked absent, httpx takes the path it takes without its `cli` extra.
+sys.modules.setdefault("httpx._main", None)
+
 # Command name -> the module that defines it. A module is imported only when one of its
 # commands runs, so `plan` never pays for the sandbox server's or Aviator's imports.
 COMMAND_MODULES = {

@@ -13,7 +13,6 @@ from typing import Any
 
 from tests.builders import dump_yaml, pipeline, project
 
-REPO = Path(__file__).resolve().parents[2]
 # Runs the CLI as its entry point does, then writes what it imported to the file named
 # first: `python -c PROBE OUT ARGS...`.
 PROBE = """\
@@ -25,7 +24,8 @@ try:
 except SystemExit as exited:
     code = exited.code
 with open(out, "w") as modules:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, modules)
+    json.dump({"code": code, "modules": sorted(name for name, module in sys.modules.items()
+                                               if module is not None)}, modules)
 """
 
 # Nothing a plan needs: the help of a command is its options.
@@ -36,8 +36,8 @@ NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs
                 "reconciler.sandbox"]
 # What a plan that changes nothing, of a project with no policy file, outside GitHub
 # Actions, never uses.
-NOT_FOR_A_PLAN = ["deepdiff", "reconciler.apply", "reconciler.aviator", "reconciler.github",
-                  "reconciler.sandbox", "reconciler.kinds.policies.models",
+NOT_FOR_A_PLAN = ["deepdiff", "rich", "pygments", "reconciler.apply", "reconciler.aviator",
+                  "reconciler.github", "reconciler.sandbox", "reconciler.kinds.policies.models",
                   "reconciler.kinds.policies.canonical", "reconciler.kinds.policies.planner",
                   "reconciler.kinds.policies.dispatch", "reconciler.kinds.policies.checks"]
 
