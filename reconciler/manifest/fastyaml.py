@@ -16,6 +16,7 @@ every file with a problem, goes the position-keeping way.
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 try:
@@ -73,19 +74,23 @@ def _subset() -> re.Pattern[str]:
     return re.compile(f"(?:{_LINE}\\n)*+(?:{_LINE})?+")
 
 
-def _simple(data: dict[str, Any], limit: int) -> bool:
+def _simple(value: dict[str, Any] | list[Any], limit: int) -> bool:
     """Whether every key is a string and no container nests deeper than `limit` (the root
     is at depth 1, as the reader counts)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(value, dict):
-            if not all(type(key) is str for key in value):
+    # Plain loops, one call per container and exact types (yaml-rs builds plain dicts and
+    # lists): a generator per container cost 4 times more.
+    if limit < 1:
+        return False
+    items: Iterable[Any] = value
+    if type(value) is dict:
+        for key in value:
+            if type(key) is not str:
                 return False
-            value = value.values()
-        stack.extend((item, depth + 1) for item in value if isinstance(item, dict | list))
+        items = value.values()
+    for item in items:
+        kind = type(item)
+        if (kind is dict or kind is list) and not _simple(item, limit - 1):
+            return False
     return True
 
 

@@ -99,6 +99,30 @@ def test_the_depth_limit_is_the_readers(depth: int) -> None:
         assert same(fast, data)
 
 
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_the_depth_limit_counts_lists_and_flow_lists_too(depth: int) -> None:
+    # Alternating mappings and block lists, a flow list the deepest container.
+    lines, indent = [], 0
+    for level in range(1, depth - 1):
+        if level % 2:
+            lines.append(" " * indent + "a:")
+        else:
+            lines.append(" " * indent + "- ")
+            indent += 2
+    last = "a: [1]" if (depth - 1) % 2 else "- [1]"  # a mapping or a list holding it
+    text = "\n".join(lines) + "\n" + " " * indent + last + "\n"
+    assert (fastyaml.fast_values(text, MAX_DEPTH) is not None) == (depth <= MAX_DEPTH)
+    assert check(text) == (depth <= MAX_DEPTH)
+
+
+@pytest.mark.parametrize("text", [
+    "a:\n  - b: 1\n    true: x\n", "a:\n  b:\n    - [c]\n    - null: 1\n",
+])
+def test_a_key_that_is_not_a_string_takes_the_full_path_at_any_depth(text: str) -> None:
+    assert fastyaml.fast_values(text, MAX_DEPTH) is None
+
+
 KEYS = st.sampled_from(["key", "name", "a", "b", "phases", "tags", "on", "yes", "true",
                         "null", "x_1", "k-2", "y", "n"])
 SCALARS = st.one_of(
