@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli, graph_cmd  # noqa: F401  (registers the command)
-from reconciler.graph import mermaid, printable, text_tree
+from reconciler.graph import mermaid, mermaid_label, printable, text_tree
 from reconciler.kinds.pipelines.inputs import desired_input
 from reconciler.manifest import load_desired
 from reconciler.normalize import Canonical, canonical
@@ -218,6 +218,23 @@ def test_text_tree_escapes_what_could_drive_a_terminal() -> None:
 def test_printable_keeps_ordinary_unicode() -> None:
     assert printable("Qualité 漢字 😀") == "Qualité 漢字 😀"
     assert printable("a\tb\u2066c") == "a\\u0009b\\u2066c"
+
+
+def test_mermaid_labels_keep_letters_digits_and_the_safe_set_and_encode_the_rest() -> None:
+    assert mermaid_label(["Qualité 漢字 ٣ ²", "a-b_c.d,e:f/g(h)+i=j!k?l'm@n%o*p"]) == (
+        '"Qualité 漢字 ٣ ²<br>a-b_c.d,e:f/g(h)+i=j!k?l\'m@n%o*p"')
+    assert mermaid_label(['say "hi" <b>&#35;</b> | `x` 😀 ~']) == (
+        '"say #34;hi#34; #60;b#62;#38;#35;35#59;#60;/b#62; #124; #96;x#96; #128512; #126;"')
+    assert mermaid_label(["tab\there"]) == '"tab#92;u0009here"'  # hidden, then encoded
+    # Every character one by one: kept exactly when Python calls it alphanumeric or it is
+    # one of the safe punctuation marks.
+    safe = set(" -_.,:/()+=!?'@%*")
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or printable(char) != char:
+            continue
+        kept = char.isalnum() or char in safe
+        assert mermaid_label([char]) == (f'"{char}"' if kept else f'"#{code};"'), hex(code)
 
 
 def invoke(*args: str) -> Any:
