@@ -27,35 +27,37 @@ Canonical = dict[str, Any]
 
 
 def _string_set(values: Iterable[str] | None) -> list[str]:
-    return sorted(set(values or ()))
-
-
-def _guardian(raw: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "monitoringWindowMilliseconds": raw.get("monitoringWindowMilliseconds"),
-        "rolloutWeight": raw.get("rolloutWeight"),
-        "rollbackOnRegression": raw.get("rollbackOnRegression"),
-    }
-    if raw.get("randomizationUnit") is not None:
-        out["randomizationUnit"] = raw["randomizationUnit"]
-    return out
+    # Most of these lists hold one name or none: those need no set and no sort.
+    if not values:
+        return []
+    if type(values) is list and len(values) == 1 and type(values[0]) is str:
+        return [values[0]]
+    return sorted(set(values))
 
 
 def _audience_configuration(raw: Mapping[str, Any]) -> dict[str, Any]:
+    get = raw.get
     out: dict[str, Any] = {
-        "releaseStrategy": raw.get("releaseStrategy"),
-        "requireApproval": raw.get("requireApproval"),
-        "notifyMemberIds": _string_set(raw.get("notifyMemberIds")),
-        "notifyTeamKeys": _string_set(raw.get("notifyTeamKeys")),
+        "releaseStrategy": get("releaseStrategy"),
+        "requireApproval": get("requireApproval"),
+        "notifyMemberIds": _string_set(get("notifyMemberIds")),
+        "notifyTeamKeys": _string_set(get("notifyTeamKeys")),
     }
-    if raw.get("releaseGuardianConfiguration") is not None:
-        out["releaseGuardianConfiguration"] = _guardian(raw["releaseGuardianConfiguration"])
+    guardian = get("releaseGuardianConfiguration")
+    if guardian is not None:
+        guarded = out["releaseGuardianConfiguration"] = {
+            "monitoringWindowMilliseconds": guardian.get("monitoringWindowMilliseconds"),
+            "rolloutWeight": guardian.get("rolloutWeight"),
+            "rollbackOnRegression": guardian.get("rollbackOnRegression"),
+        }
+        if guardian.get("randomizationUnit") is not None:
+            guarded["randomizationUnit"] = guardian["randomizationUnit"]
     return out
 
 
 def _audience(raw: Mapping[str, Any]) -> dict[str, Any]:
     environment_key = raw.get("environmentKey")
-    if environment_key is None and isinstance(raw.get("environment"), Mapping):
+    if environment_key is None and isinstance(raw.get("environment"), dict | Mapping):
         environment_key = raw["environment"].get("key")
     out: dict[str, Any] = {
         "name": raw.get("name"),
@@ -63,17 +65,10 @@ def _audience(raw: Mapping[str, Any]) -> dict[str, Any]:
         "environmentKey": environment_key,
         "segmentKeys": _string_set(raw.get("segmentKeys")),
     }
-    if raw.get("configuration") is not None:
-        out["configuration"] = _audience_configuration(raw["configuration"])
+    configuration = raw.get("configuration")
+    if configuration is not None:
+        out["configuration"] = _audience_configuration(configuration)
     return out
-
-
-def _phase(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": raw.get("name"),
-        "configuration": dict(raw.get("configuration") or {}),
-        "audiences": [_audience(a) for a in raw.get("audiences") or ()],
-    }
 
 
 def canonical(raw: Mapping[str, Any]) -> Canonical:
@@ -86,7 +81,14 @@ def canonical(raw: Mapping[str, Any]) -> Canonical:
         "tags": _string_set(raw.get("tags")),
         # None in a desired pipeline means "not managed": the live value stands.
         "isLegacy": None if is_legacy is None else bool(is_legacy),
-        "phases": [_phase(p) for p in raw.get("phases") or ()],
+        "phases": [
+            {
+                "name": phase.get("name"),
+                "configuration": dict(phase.get("configuration") or {}),
+                "audiences": [_audience(a) for a in phase.get("audiences") or ()],
+            }
+            for phase in raw.get("phases") or ()
+        ],
     }
 
 
@@ -115,8 +117,9 @@ UnknownField = tuple[Path, str, Any]  # the object's path in the canonical form,
 
 
 def unknown_in(node: Any, known: frozenset[str], path: Path) -> list[UnknownField]:
-    if not isinstance(node, Mapping):
-        return []
+    # A dict first: JSON gives dicts, and a check against the Mapping ABC costs more.
+    if not isinstance(node, dict | Mapping) or known.issuperset(node):
+        return []  # the common case, answered without a Python step per field
     return [(path, name, copy.deepcopy(value)) for name, value in node.items()
             if name not in known and not str(name).startswith("_")]
 
@@ -132,11 +135,11 @@ def unknown_fields(raw: Mapping[str, Any]) -> list[UnknownField]:
             where: Path = ("phases", p, "audiences", a)
             found += unknown_in(audience, _AUDIENCE_FIELDS, where)
             configuration = audience.get("configuration")
-            if isinstance(configuration, Mapping):
+            if isinstance(configuration, dict | Mapping):
                 where = (*where, "configuration")
                 found += unknown_in(configuration, _CONFIGURATION_FIELDS, where)
                 found += unknown_in(configuration.get("releaseGuardianConfiguration"),
-                                     _GUARDIAN_FIELDS, (*where, "releaseGuardianConfiguration"))
+                                    _GUARDIAN_FIELDS, (*where, "releaseGuardianConfiguration"))
     return found
 
 
