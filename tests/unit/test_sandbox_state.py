@@ -44,6 +44,68 @@ def test_the_state_file_has_one_project_per_line_and_reads_back(tmp_path):
     assert read_document(path) == json.loads(path.read_text())
 
 
+@pytest.mark.parametrize("document", [
+    {},
+    {"projects": {}},
+    {"projects": {}, "aviator": {}},
+    {"projects": {"a": {"n": [1, 2.5, None, True, {"deep": ["x"]}]}}, "aviator": {}},
+    {"projects": {"é \\ \": \u2028": {"s": "line\nbreak\r, \": x", "t": "ü"},
+                  "b": {"s": "line\nbreak\r, \": x"}},
+     "aviator": {"p": {"s": "ü"}}},
+])
+def test_the_state_file_reads_back_to_what_was_written(tmp_path, document):
+    path = tmp_path / "state.json"
+    state.write_atomically(path, state.document_pieces(document))
+    assert read_document(path) == {"projects": {}, **document}
+    assert read_document(path) == {"projects": {}, **json.loads(path.read_text())}
+
+
+def test_equal_strings_of_the_state_file_are_held_once(tmp_path):
+    path = tmp_path / "state.json"
+    document = {"projects": {"a": {"s": "monitoredRelease", "l": ["monitoredRelease"]},
+                             "b": {"s": "monitoredRelease"}}}
+    state.write_atomically(path, state.document_pieces(document))
+    projects = read_document(path)["projects"]
+    assert projects["a"]["s"] is projects["b"]["s"] is projects["a"]["l"][0]
+
+
+LINES = '{\n "projects": {\n  "a": {"v": 1},\n  "b": {"v": 2}\n }\n}\n'
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (LINES, {"projects": {"a": {"v": 1}, "b": {"v": 2}}}),
+    (LINES + "\n", {"projects": {"a": {"v": 1}, "b": {"v": 2}}}),
+    (LINES.replace("\n}\n", "\n}"), {"projects": {"a": {"v": 1}, "b": {"v": 2}}}),
+    (LINES.replace('"b"', '"a"'), {"projects": {"a": {"v": 2}}}),  # the last one stands
+    (LINES.replace("{\"v\": 1},", "{\"v\": 1} ,"), {"projects": {"a": {"v": 1}, "b": {"v": 2}}}),
+    (json.dumps({"projects": {"a": {"v": 1}}}, indent=2), {"projects": {"a": {"v": 1}}}),
+    ('{"projects": {"a": {"v": 1}}, "aviator": {}}', {"projects": {"a": {"v": 1}}, "aviator": {}}),
+    ('{\n "projects": {},\n "projects": {\n  "a": {}\n }\n}\n', {"projects": {"a": {}}}),
+    (LINES.replace("{\"v\": 1},", "{\"v\": 1}"), None),  # a comma missing
+    (LINES.replace("{\"v\": 2}", "{\"v\": 2},"), None),  # one too many
+    (LINES.replace("\n }\n", "\n },\n"), None),
+    (LINES + "}", None),
+    (LINES.replace("{\"v\": 1},", "{\"v\": 1},x"), None),
+    (LINES.replace("\n }\n", "\n }x\n"), None),
+    ('{\n "projects": {}x\n "aviator": {}\n}\n', None),
+    ('{\n "projects": {}\n "aviator": {}\n}\n', None),
+    (LINES.replace("{\"v\": 1}", "{\"v\": }"), None),
+    ('{\n "projects": {\n }\n}\n', {"projects": {}}),
+    ('{\n "projects": {},\n}\n', None),
+])
+def test_a_state_file_in_any_layout_reads_as_json_reads_it(tmp_path, text, expected):
+    path = tmp_path / "state.json"
+    path.write_text(text, encoding="utf-8")
+    if expected is None:
+        with pytest.raises(ValueError):
+            json.loads(text)
+        with pytest.raises(SandboxError, match=r"state\.json: cannot read the sandbox state"):
+            read_document(path)
+    else:
+        assert json.loads(text) == expected
+        assert read_document(path) == expected
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / "state.json"
     path.write_text('{"projects": {}}')
