@@ -19,7 +19,7 @@ import pytest
 from reconciler.apply import ApplyReport, OnResult, StepResult, StepStatus
 from reconciler.errors import StalePlan
 from reconciler.manager import Connection, InvalidFiles, Manager, SavedPlan
-from reconciler.plan import Action, PlanOptions
+from reconciler.plan import Action, Plan, PlanOptions
 from reconciler.planfile import write_plan
 from reconciler.sandbox import create_app, transport
 from tests.builders import dump_yaml, pipeline, project
@@ -251,3 +251,15 @@ def test_apply_without_aviator_settings_notices_nothing(repo: Repo) -> None:
     repo.manager.apply(repo.manager.plan(selection, FORCED), selection.scope, listener)
     assert not any(event.startswith("notice") for event in listener.events)
     assert listener.events[-1] == "outcome ok=True"
+
+
+def test_a_plan_and_an_apply_are_never_formatted_on_their_way_out(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python 3.11's asyncio.run formats its main task, result included, as it ends: for a
+    # large plan that is a repr of every step. Nothing here needs a plan or report shown.
+    shown: list[str] = []
+    monkeypatch.setattr(Plan, "__repr__", lambda plan: shown.append("plan") or "Plan")
+    monkeypatch.setattr(ApplyReport, "__repr__", lambda report: shown.append("report") or "")
+    plan = repo.manager.plan(repo.manager.select((), None), FORCED)
+    repo.manager._run(lambda client: asyncio.sleep(0, ApplyReport(results=[])))
+    assert plan.step_count == 3 and shown == []
