@@ -52,53 +52,72 @@ def environment(project_key: str, record: Body) -> Body:
     }
 
 
-def _newer(project: Project, level: str, record: Body) -> Body:
-    """The fields of `record` that this project's LaunchDarkly knows beyond the spec."""
-    return {name: record[name] for name in newer_fields(project).get(level, ())
-            if name in record}
+class _Shaper:
+    """What every pipeline of one response shares, worked out once: the project's newer
+    fields and its environment summaries."""
 
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.newer = newer_fields(project)
+        self.summaries: dict[str, Body | None] = {}
 
-def _audience(project: Project, audience: Body) -> Body:
-    out: Body = {"name": audience["name"]}
-    record = project["environments"].get(audience["environmentKey"])
-    if record is not None:  # LaunchDarkly omits the summary of a deleted environment
-        out["environment"] = environment_summary(project["key"], record)
-    # The configuration is returned as stored, newer fields included.
-    for field in ("segmentKeys", "configuration"):
-        if field in audience:
-            out[field] = audience[field]
-    return {**out, **_newer(project, "audience", audience)}
+    def _newer(self, level: str, record: Body) -> Body:
+        """The fields of `record` that this project's LaunchDarkly knows beyond the spec."""
+        return {name: record[name] for name in self.newer.get(level, ()) if name in record}
+
+    def _summary(self, environment_key: str) -> Body | None:
+        if environment_key not in self.summaries:
+            record = self.project["environments"].get(environment_key)
+            self.summaries[environment_key] = (
+                None if record is None else environment_summary(self.project["key"], record))
+        return self.summaries[environment_key]
+
+    def _audience(self, audience: Body) -> Body:
+        out: Body = {"name": audience["name"]}
+        summary = self._summary(audience["environmentKey"])
+        if summary is not None:  # LaunchDarkly omits the summary of a deleted environment
+            out["environment"] = summary
+        # The configuration is returned as stored, newer fields included.
+        for field in ("segmentKeys", "configuration"):
+            if field in audience:
+                out[field] = audience[field]
+        return {**out, **self._newer("audience", audience)} if self.newer else out
+
+    def pipeline(self, record: Pipeline) -> Body:
+        project = self.project
+        out: Body = {
+            "createdAt": record["createdAt"],
+            "key": record["key"],
+            "name": record["name"],
+            "phases": [
+                {
+                    "id": phase["id"],
+                    "name": phase["name"],
+                    "audiences": [self._audience(a) for a in phase["audiences"]],
+                    "configuration": phase.get("configuration", {}),
+                    **(self._newer("phase", phase) if self.newer else {}),
+                }
+                for phase in record["phases"]
+            ],
+            "tags": record["tags"],
+            "_version": record["_version"],
+            "_access": _access(),
+            "isProjectDefault": record["key"] == project["defaultReleasePipelineKey"],
+            "_isLegacy": record["_isLegacy"],
+        }
+        if "description" in record:
+            out["description"] = record["description"]
+        return {**out, **self._newer("pipeline", record)} if self.newer else out
 
 
 def pipeline(project: Project, record: Pipeline) -> Body:
-    out: Body = {
-        "createdAt": record["createdAt"],
-        "key": record["key"],
-        "name": record["name"],
-        "phases": [
-            {
-                "id": phase["id"],
-                "name": phase["name"],
-                "audiences": [_audience(project, a) for a in phase["audiences"]],
-                "configuration": phase.get("configuration", {}),
-                **_newer(project, "phase", phase),
-            }
-            for phase in record["phases"]
-        ],
-        "tags": record["tags"],
-        "_version": record["_version"],
-        "_access": _access(),
-        "isProjectDefault": record["key"] == project["defaultReleasePipelineKey"],
-        "_isLegacy": record["_isLegacy"],
-    }
-    if "description" in record:
-        out["description"] = record["description"]
-    return {**out, **_newer(project, "pipeline", record)}
+    return _Shaper(project).pipeline(record)
 
 
 def pipeline_collection(project: Project, records: Sequence[Pipeline], total: int) -> Body:
     # The spec's ReleasePipelineCollection has no _links.
-    return {"items": [pipeline(project, r) for r in records], "totalCount": total}
+    shaper = _Shaper(project)
+    return {"items": [shaper.pipeline(r) for r in records], "totalCount": total}
 
 
 def progression_collection(project: Project, record: Pipeline, page: Sequence[Release],
