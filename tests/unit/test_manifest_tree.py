@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.manifest import yamlfile
 from reconciler.manifest.yamlfile import read_text
 
 PIPELINE = "key: {key}\nname: {key}\nphases:\n  - name: P\n    audiences:\n      - name: A\n" \
@@ -125,3 +126,31 @@ def test_read_text_itself_never_opens_a_fifo(tmp_path: Path) -> None:
     text, problems = read_text(fifo)
     assert text is None
     assert [p.message for p in problems] == ["a FIFO (named pipe), not a regular file: refused"]
+
+
+def test_read_text_reads_on_through_short_reads(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("key: p\nname: ü\n", encoding="utf-8")
+    real_read = os.read
+    monkeypatch.setattr(yamlfile.os, "read", lambda fd, n: real_read(fd, min(n, 3)))
+    assert read_text(path) == ("key: p\nname: ü\n", [])
+
+
+def test_read_text_refuses_a_file_that_grew_past_the_limit_or_was_swapped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("key: p\n")
+    real_read = os.read
+
+    def growing(fd: int, n: int) -> bytes:  # the file grows between stat() and the read
+        return real_read(fd, n) or b"x" * n
+
+    monkeypatch.setattr(yamlfile.os, "read", growing)
+    assert [p.message for p in read_text(path)[1]] == [
+        "file grew past the size limit while being read"]
+    monkeypatch.setattr(yamlfile.os, "read", real_read)
+    fifo_mode = os.stat_result((stat.S_IFIFO | 0o600, *[0] * 9))
+    monkeypatch.setattr(yamlfile.os, "fstat", lambda fd: fifo_mode)
+    assert [p.message for p in read_text(path)[1]] == [
+        "a FIFO (named pipe), not a regular file: refused"]
