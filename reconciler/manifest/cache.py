@@ -21,7 +21,7 @@ from typing import Any
 from reconciler import __version__
 
 CACHE_FILE = "parse-cache.sqlite3"
-FORMAT = "1"  # the layout of an entry; bump when it changes
+FORMAT = "2"  # the layout of an entry (2: the file's values as JSON); bump when it changes
 DIR_VARIABLE = "RECONCILER_CACHE_DIR"
 OFF_VARIABLE = "RECONCILER_NO_CACHE"
 LOCK_SECONDS = 5.0  # another run writing the cache: wait this long, then skip the write
@@ -100,24 +100,24 @@ class ParseCache:
                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL, used REAL NOT NULL)")
         return db
 
-    def get(self, text: str) -> dict[str, Any] | None:
-        """The entry stored for a file of exactly this text, or None."""
+    def get(self, text: str) -> str | None:
+        """The entry (JSON text) stored for a file of exactly this text, or None."""
         db = self._connection()
         if db is None:
             return None
         key = self.key(text)
         try:
             row = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
-            entry = json.loads(row[0]) if row is not None else None
-        except (sqlite3.Error, ValueError):
+        except sqlite3.Error:
             return None
-        if not isinstance(entry, dict):
+        if row is None or not isinstance(row[0], str):
             return None
         self._used.append(key)
-        return entry
+        return row[0]
 
-    def put(self, text: str, entry: dict[str, Any]) -> None:
-        self._pending[self.key(text)] = json.dumps(entry, separators=(",", ":"))
+    def put(self, text: str, values: Any) -> None:
+        """Keep `values`, what a file of this text reads to, as JSON."""
+        self._pending[self.key(text)] = json.dumps(values, separators=(",", ":"))
 
     def save(self) -> None:
         """Write the new entries, mark the used ones, drop the long unused; a cache that

@@ -275,7 +275,7 @@ class _ProjectReader:
     def _remember(self, text: str, document: Document) -> None:
         """Cache a file that read with no problem."""
         assert self.cache is not None
-        self.cache.put(text, {"data": document.data})
+        self.cache.put(text, document.data)
 
     def _cached_pipeline(self, path: Path, text: str) -> bool:
         """Take the pipeline from the cache when a file of this text read cleanly before.
@@ -283,9 +283,9 @@ class _ProjectReader:
         entry = self.cache.get(text) if self.cache is not None else None
         if entry is None:
             return False
-        try:
-            pipeline = CreateReleasePipelineInput.model_validate(entry["data"])
-        except (KeyError, ValueError):  # pydantic's ValidationError is a ValueError
+        try:  # straight from the JSON: no Python values made first
+            pipeline = CreateReleasePipelineInput.model_validate_json(entry)
+        except ValueError:  # pydantic's ValidationError is a ValueError
             return False  # an entry that does not decode: read the file
         if pipeline.key != path.stem:
             return False  # the full read reports it, with its position

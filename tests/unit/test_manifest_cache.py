@@ -53,6 +53,35 @@ def test_clean_files_come_from_the_cache_on_the_next_run(tmp_path: Path,
     assert len(second.state.projects["web"].pipelines["a"].phases) == 2
 
 
+def test_a_cached_file_reads_to_the_same_values_of_the_same_types(tmp_path: Path,
+                                                                 parsed: Parsed) -> None:
+    # A phase configuration holds any values: each must come back as the file wrote it.
+    configuration = ('{a: 1.5, b: 12345678901234567890, c: "ü \\u2028 é", d: [true, null, '
+                     '{e: []}], f: 1.0, g: -0.0, h: 1e-07, i: ""}')
+    pipelines = write(tmp_path / "pipelines", {"web/a.yaml": (
+        "key: a\nname: A ü\ntags: [x, y]\nphases:\n  - name: One\n"
+        f"    configuration: {configuration}\n"
+        "    audiences:\n      - name: All\n        environmentKey: production\n"
+        "        configuration:\n          releaseStrategy: monitoredRelease\n"
+        "          requireApproval: false\n"
+        "          releaseGuardianConfiguration:\n"
+        "            monitoringWindowMilliseconds: 9223372036854775807\n"
+        "            rolloutWeight: 0\n            rollbackOnRegression: true\n")})
+    first = read_desired(pipelines, cache=ParseCache(tmp_path / "cache"))
+    parsed.clear()
+    second = read_desired(pipelines, cache=ParseCache(tmp_path / "cache"))
+    assert parsed == [] and second.errors == first.errors == []
+    cached = second.state.projects["web"].pipelines["a"]
+    assert cached == first.state.projects["web"].pipelines["a"]
+    assert cached.name == "A ü" and cached.tags == ["x", "y"]
+    values = cached.phases[0].configuration
+    assert values == {"a": 1.5, "b": 12345678901234567890, "c": "ü \u2028 é",
+                      "d": [True, None, {"e": []}], "f": 1.0, "g": -0.0, "h": 1e-07, "i": ""}
+    assert [type(values[k]) for k in "abfg"] == [float, int, float, float]
+    guardian = cached.phases[0].audiences[0].configuration.releaseGuardianConfiguration
+    assert guardian.monitoringWindowMilliseconds == 2**63 - 1 and guardian.rolloutWeight == 0
+
+
 def test_an_edited_file_is_read_again(tmp_path: Path, parsed: Parsed) -> None:
     pipelines = fleet(tmp_path)
     read_desired(pipelines, cache=ParseCache(tmp_path / "cache"))
