@@ -36,8 +36,9 @@ NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs
                 "reconciler.sandbox"]
 # What a plan that changes nothing, of a project with no policy file, outside GitHub
 # Actions, never uses.
-NOT_FOR_A_PLAN = ["deepdiff", "rich", "pygments", "reconciler.apply", "reconciler.aviator",
-                  "reconciler.github", "reconciler.sandbox", "reconciler.kinds.policies.models",
+NOT_FOR_A_PLAN = ["deepdiff", "rich", "pygments", "ruamel.yaml", "reconciler.export",
+                  "reconciler.apply", "reconciler.aviator", "reconciler.github",
+                  "reconciler.sandbox", "reconciler.kinds.policies.models",
                   "reconciler.kinds.policies.canonical", "reconciler.kinds.policies.planner",
                   "reconciler.kinds.policies.dispatch", "reconciler.kinds.policies.checks"]
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.manifest import fastyaml, yamlfile
+from reconciler.manifest import fastyaml, yamlbuilder, yamlfile
 from reconciler.manifest.yamlfile import MAX_DEPTH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,10 +23,10 @@ YAML_FILES = sorted(p for p in REPO.rglob("*.yaml")
 
 def slow(text: str) -> tuple[Any, list[str]]:
     """What the position-keeping reader alone makes of `text`: (values, problems)."""
-    builder = yamlfile._Builder(pure=False)
+    builder = yamlbuilder._Builder(pure=False)
     try:
         data = builder.build(text)
-    except (yamlfile._Refused, yamlfile.YAMLError) as error:
+    except (yamlbuilder._Refused, yamlbuilder.YAMLError) as error:
         return None, [str(error)]
     return data, [message for _, message in builder.duplicates]
 
@@ -186,13 +186,13 @@ def test_parse_text_finds_positions_only_when_asked(monkeypatch: pytest.MonkeyPa
     assert document.data == {"key": "a", "name": "A",
                              "phases": [{"name": "P", "audiences": []}]}
     built: list[str] = []
-    real = yamlfile._Builder.build
+    real = yamlbuilder._Builder.build
 
-    def counting(self: yamlfile._Builder, source: str) -> Any:
+    def counting(self: yamlbuilder._Builder, source: str) -> Any:
         built.append(source)
         return real(self, source)
 
-    monkeypatch.setattr(yamlfile._Builder, "build", counting)
+    monkeypatch.setattr(yamlbuilder._Builder, "build", counting)
     document, _ = yamlfile.parse_text("a.yaml", text)
     assert built == []
     assert document is not None

@@ -5,8 +5,28 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler import graph
-from reconciler.export import audience_yaml, phase_yaml, pipeline_yaml
 from reconciler.kinds import Wording
+
+# The YAML is written by reconciler.export, imported (and ruamel with it) when a plan first
+# shows a file: a plan that changes nothing never does.
+
+
+def _pipeline(pipeline: Mapping[str, Any], is_default: bool) -> str:
+    from reconciler.export import pipeline_yaml
+
+    return pipeline_yaml(pipeline, is_default)
+
+
+def _phase(phase: Mapping[str, Any]) -> str:
+    from reconciler.export import phase_yaml
+
+    return phase_yaml(phase)
+
+
+def _audience(audience: Mapping[str, Any]) -> str:
+    from reconciler.export import audience_yaml
+
+    return audience_yaml(audience)
 
 
 def _diagram(pipeline: Mapping[str, Any], changed: Collection[str], default: bool) -> str:
@@ -14,7 +34,7 @@ def _diagram(pipeline: Mapping[str, Any], changed: Collection[str], default: boo
 
 
 WORDING = Wording(
-    noun="pipeline", nouns="pipelines", title="release pipelines", document=pipeline_yaml,
-    parts={"phases": ("phase", phase_yaml), "audiences": ("audience", audience_yaml)},
+    noun="pipeline", nouns="pipelines", title="release pipelines", document=_pipeline,
+    parts={"phases": ("phase", _phase), "audiences": ("audience", _audience)},
     diagram=_diagram,
 )
