@@ -4,8 +4,10 @@ verify, and a server that echoes the token. Each service is driven through its o
 client's public calls, on a fake clock (sleeps are recorded, never slept)."""
 
 import asyncio
+import gc
 import random
 import ssl
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -215,3 +217,20 @@ def test_by_default_a_long_wait_is_neither_printed_nor_logged(
     assert fake.sleeps and fake.sleeps[0] >= 5  # the wait was long enough to announce
     assert caplog.records == []
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_response_read_is_freed_without_the_cycle_collector() -> None:
+    made: list[weakref.ref[httpx.Response]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(200, json={"key": "web"})
+        made.append(weakref.ref(response))
+        return response
+
+    gc.collect()
+    gc.disable()
+    try:
+        assert _launchdarkly(handler, FakeTime()) == {"key": "web"}
+        assert [ref() for ref in made] == [None]
+    finally:
+        gc.enable()
