@@ -60,13 +60,18 @@ def test_the_state_file_reads_back_to_what_was_written(tmp_path, document):
     assert read_document(path) == {"projects": {}, **json.loads(path.read_text())}
 
 
-def test_equal_strings_of_the_state_file_are_held_once(tmp_path):
+def test_equal_strings_and_integers_of_the_state_file_are_held_once(tmp_path):
     path = tmp_path / "state.json"
-    document = {"projects": {"a": {"s": "monitoredRelease", "l": ["monitoredRelease"]},
-                             "b": {"s": "monitoredRelease"}}}
+    document = {"projects": {
+        "a": {"s": "monitoredRelease", "l": ["monitoredRelease"], "n": 3600000, "t": True},
+        "b": {"s": "monitoredRelease", "n": 3600000, "t": 1, "f": 1.0, "o": 1}}}
     state.write_atomically(path, state.document_pieces(document))
     projects = read_document(path)["projects"]
+    assert projects == document["projects"]
     assert projects["a"]["s"] is projects["b"]["s"] is projects["a"]["l"][0]
+    assert projects["a"]["n"] is projects["b"]["n"]
+    assert [type(projects["a"]["t"]), type(projects["b"]["t"]), type(projects["b"]["f"])] == [
+        bool, int, float]
 
 
 LINES = '{\n "projects": {\n  "a": {"v": 1},\n  "b": {"v": 2}\n }\n}\n'
