@@ -38,7 +38,8 @@ NOT_FOR_HELP = ["pydantic", "httpx", "ruamel.yaml", "deepdiff", "rich", "yaml_rs
 # Actions, never uses.
 NOT_FOR_A_PLAN = ["deepdiff", "rich", "pygments", "ruamel.yaml", "reconciler.export",
                   "reconciler.apply", "reconciler.aviator", "reconciler.github",
-                  "reconciler.sandbox", "reconciler.kinds.policies.models",
+                  "reconciler.sandbox", "reconciler.render.markdown", "reconciler.render.drift",
+                  "reconciler.kinds.policies.models",
                   "reconciler.kinds.policies.canonical", "reconciler.kinds.policies.planner",
                   "reconciler.kinds.policies.dispatch", "reconciler.kinds.policies.checks"]
 
