@@ -14,7 +14,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ DIR_VARIABLE = "RECONCILER_CACHE_DIR"
 OFF_VARIABLE = "RECONCILER_NO_CACHE"
 LOCK_SECONDS = 5.0  # another run writing the cache: wait this long, then skip the write
 STALE_SECONDS = 30 * 24 * 3600  # entries no run has used for 30 days are dropped
+# New entries held before they are written: a cold run over 10,000 files would otherwise
+# hold every file's values as JSON (about 25 MB) until the end.
+WRITE_EVERY = 500
 # The code that decides what a file means (the reader, models and checks of manifest/,
 # the rules): a change to any of it invalidates every entry.
 _READER_SOURCES = ("manifest/*.py", "rules/*.py")
@@ -52,8 +55,9 @@ def _code_digest() -> bytes:
 
 
 class ParseCache:
-    """Lookups read the SQLite file as they come; new entries are written in one
-    transaction by `save()`."""
+    """Lookups read the SQLite file as they come; new entries are written WRITE_EVERY at a
+    time, each batch in one transaction, and the rest by `save()`. An entry stands alone
+    (content-addressed), so a run that stops between batches leaves a sound cache."""
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / CACHE_FILE
@@ -62,6 +66,7 @@ class ParseCache:
         self._used: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._opened = False
+        self._writable = True  # until a write fails: then this run writes no more
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> "ParseCache | None":
@@ -118,26 +123,36 @@ class ParseCache:
     def put(self, text: str, values: Any) -> None:
         """Keep `values`, what a file of this text reads to, as JSON."""
         self._pending[self.key(text)] = json.dumps(values, separators=(",", ":"))
+        if len(self._pending) >= WRITE_EVERY:
+            self._write(lambda db, now: None)
 
     def save(self) -> None:
         """Write the new entries, mark the used ones, drop the long unused; a cache that
         cannot be written (read-only, locked too long) is left as it was."""
-        db = self._connection()
-        if db is None:
-            return
-        now = time.time()
-        try:
-            with db:
-                db.execute("BEGIN IMMEDIATE")
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                               [(key, value, now) for key, value in self._pending.items()])
-                db.executemany("UPDATE entries SET used = ? WHERE key = ? AND used < ?",
-                               [(now, key, now - STALE_SECONDS / 30) for key in self._used])
-                db.execute("DELETE FROM entries WHERE used < ?", (now - STALE_SECONDS,))
-        except sqlite3.Error as error:
-            logger.debug("parse cache %s not written: %s", self.path, error)
-        self._pending.clear()
+
+        def mark_and_drop(db: sqlite3.Connection, now: float) -> None:
+            db.executemany("UPDATE entries SET used = ? WHERE key = ? AND used < ?",
+                           [(now, key, now - STALE_SECONDS / 30) for key in self._used])
+            db.execute("DELETE FROM entries WHERE used < ?", (now - STALE_SECONDS,))
+
+        self._write(mark_and_drop)
         self._used.clear()
+
+    def _write(self, then: Callable[[sqlite3.Connection, float], None]) -> None:
+        """The pending entries, and `then`, in one transaction; dropped when it fails."""
+        db = self._connection() if self._writable else None
+        if db is not None:
+            now = time.time()
+            try:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
+                                   [(key, value, now) for key, value in self._pending.items()])
+                    then(db, now)
+            except sqlite3.Error as error:
+                logger.debug("parse cache %s not written: %s", self.path, error)
+                self._writable = False
+        self._pending.clear()
 
     def close(self) -> None:
         if self._db is not None:

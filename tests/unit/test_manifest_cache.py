@@ -208,3 +208,40 @@ def test_a_change_to_the_rules_trusts_no_entry(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(Path, "read_bytes", edited)
     assert cache_module._code_digest() != before
+
+
+def _stored(directory: Path) -> int:
+    with sqlite3.connect(directory / CACHE_FILE) as db:
+        return db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+
+
+def test_new_entries_are_written_in_batches_not_held_to_the_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "WRITE_EVERY", 2)
+    cache = ParseCache(tmp_path / "cache")
+    assert cache.get("seed") is None  # opens (and creates) the database
+    for index in range(5):
+        cache.put(f"text {index}", {"key": index})
+    assert _stored(tmp_path / "cache") == 4  # two batches of 2; the fifth waits for save
+    cache.save()
+    cache.close()
+    assert _stored(tmp_path / "cache") == 5
+    again = ParseCache(tmp_path / "cache")
+    assert [again.get(f"text {index}") for index in (0, 4)] == ['{"key":0}', '{"key":4}']
+
+
+def test_a_batch_that_cannot_be_written_stops_the_writes_not_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "WRITE_EVERY", 2)
+    monkeypatch.setattr(cache_module, "LOCK_SECONDS", 0.0)
+    cache = ParseCache(tmp_path / "cache")
+    assert cache.get("seed") is None
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE, timeout=0) as other:
+        other.execute("BEGIN EXCLUSIVE")  # another run holds the write lock
+        for index in range(3):
+            cache.put(f"text {index}", {"key": index})
+        other.rollback()
+    cache.put("text 3", {"key": 3})  # the lock is free now, but this run no longer writes
+    cache.save()
+    cache.close()
+    assert _stored(tmp_path / "cache") == 0
