@@ -2,6 +2,7 @@
 comments kept on re-export."""
 
 import copy
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,12 @@ from hypothesis import strategies as st
 from reconciler.errors import ManifestError
 from reconciler.export import MODELINE, write_export
 from reconciler.manifest import load_desired
-from reconciler.manifest.models import CONTEXT_KIND_PATTERN, KEY_PATTERN, RESERVED_CONTEXT_KINDS
+from reconciler.manifest.models import (
+    CONTEXT_KIND_PATTERN,
+    KEY_PATTERN,
+    KNOWN_RELEASE_STRATEGIES,
+    RESERVED_CONTEXT_KINDS,
+)
 from reconciler.normalize import canonical_desired, canonical_live
 
 EXAMPLE = Path(__file__).parent.parent.parent / "pipelines"
@@ -188,8 +194,13 @@ guardians = st.fixed_dictionaries(
     {"monitoringWindowMilliseconds": st.integers(1, 2**53), "rolloutWeight": st.integers(0, 100),
      "rollbackOnRegression": st.booleans()},
     optional={"randomizationUnit": context_kinds})
+# A file's near miss of a known strategy is a typo (an error, see the README), which
+# LaunchDarkly, whose strategies are an enum, never returns: live strategies are known ones
+# or ones far from them (a newer strategy, a warning).
+strategies = st.sampled_from(KNOWN_RELEASE_STRATEGIES) | text.filter(
+    lambda value: not difflib.get_close_matches(value, KNOWN_RELEASE_STRATEGIES, cutoff=0.6))
 configurations = st.fixed_dictionaries(
-    {"releaseStrategy": text, "requireApproval": st.booleans()},
+    {"releaseStrategy": strategies, "requireApproval": st.booleans()},
     optional={"notifyMemberIds": names, "notifyTeamKeys": names,
               "releaseGuardianConfiguration": guardians})
 audiences = st.fixed_dictionaries(
