@@ -116,7 +116,15 @@ async def _plan(stages: Stages, pipelines_dir: Path, state: Path) -> tuple[Any, 
 
 def main(pipelines_dir: Path, state: Path) -> None:
     stages = Stages()
-    plan, pipelines = asyncio.run(_plan(stages, pipelines_dir, state))
+    done: list[tuple[Any, int]] = []
+
+    async def run() -> None:
+        # Not the main task's result: Python 3.11's asyncio.run formats the main task,
+        # result included, on its way out (as reconciler.manager avoids too).
+        done.append(await _plan(stages, pipelines_dir, state))
+
+    asyncio.run(run())
+    plan, pipelines = done[0]
     started = time.process_time()
     render_text(plan, color=False)
     stages.add("rendering text", time.process_time() - started)
