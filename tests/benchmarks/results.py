@@ -49,6 +49,7 @@ class Results:
     # Under `python -X importtime`: `plan --help`, and the start-up's plan of 1 pipeline.
     help_imports: list[Run] = field(default_factory=list)
     plan_imports: list[Run] = field(default_factory=list)
+    floor_imports: list[Run] = field(default_factory=list)  # I0: what a plan cannot do without
     interpreter_imports: frozenset[str] = frozenset()  # what `python -c pass` imports
     w1: list[Run] = field(default_factory=list)
     w1_warm: list[Run] = field(default_factory=list)  # parse cache filled by an earlier run
@@ -96,7 +97,8 @@ def imports(stderr: str, interpreter: frozenset[str]) -> list[tuple[str, float]]
         parts = line.split("|")
         if (line.startswith("import time:") and len(parts) == 3
                 and parts[1].strip().isdigit() and parts[2].startswith(" ")
-                and not parts[2].startswith("  ") and parts[2].strip() not in interpreter):
+                and not parts[2].startswith("  ") and parts[2].strip() not in interpreter
+                and parts[2].strip().split(".")[0] != "tests"):  # I0's own package
             found.append((parts[2].strip(), int(parts[1]) / 1e6))
     return found
 

@@ -153,6 +153,9 @@ def measure_all(bench: Bench) -> Results:
         results.plan_imports = bench.repeat("imports of a 1-pipeline plan", lambda: bench.run(
             "start-up", "reconciler", ["plan", "--detailed-exitcode"], server=server,
             pipelines=bench.tiny, python=IMPORTTIME), _expect_output("No changes"))
+    results.floor_imports = bench.repeat("I0 imports a plan cannot do without", lambda: bench.run(
+        "I0", "tests.benchmarks.import_floor", [], python=IMPORTTIME),
+        _expect_output("imported"))
     results.interpreter_imports = _interpreter_imports()
 
     with sandbox_server(bench.state, bench.workdir, *latency) as server:

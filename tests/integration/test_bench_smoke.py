@@ -16,7 +16,8 @@ WORKLOADS = ("plan --help", "a plan of 1 pipeline", "W1 plan, no changes",
              "W2 plan, 10% changed", "W3 apply W2's plan", "W4 plan at 50 req/s",
              "W6 apply at 50 req/s", "W7 plan with policies, no changes",
              "W5 plan in process, 30 pipelines",
-             "W5 plan in process, 30 pipelines, cache warm", "S5 floor of W5")
+             "W5 plan in process, 30 pipelines, cache warm", "S5 floor of W5",
+             "I0 imports a plan cannot do without")
 
 
 def cells(line: str) -> list[str]:
