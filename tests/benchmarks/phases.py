@@ -26,6 +26,7 @@ from reconciler.cli.options import open_client  # noqa: E402
 from reconciler.engine import selected  # noqa: E402
 from reconciler.errors import ManifestError  # noqa: E402
 from reconciler.kinds.pipelines import classify, desired_input, live_input, plan_project  # noqa: E402
+from reconciler.manager import run_to_result  # noqa: E402
 from reconciler.manifest import loader  # noqa: E402
 from reconciler.plan import PlanOptions, assemble  # noqa: E402
 from reconciler.render import render_text  # noqa: E402
@@ -116,15 +117,7 @@ async def _plan(stages: Stages, pipelines_dir: Path, state: Path) -> tuple[Any, 
 
 def main(pipelines_dir: Path, state: Path) -> None:
     stages = Stages()
-    done: list[tuple[Any, int]] = []
-
-    async def run() -> None:
-        # Not the main task's result: Python 3.11's asyncio.run formats the main task,
-        # result included, on its way out (as reconciler.manager avoids too).
-        done.append(await _plan(stages, pipelines_dir, state))
-
-    asyncio.run(run())
-    plan, pipelines = done[0]
+    plan, pipelines = run_to_result(_plan(stages, pipelines_dir, state))
     started = time.process_time()
     render_text(plan, color=False)
     stages.add("rendering text", time.process_time() - started)
