@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import median
 
 from tests.benchmarks.fleet import PAGE_SIZE, Fleet
 from tests.benchmarks.results import (
@@ -269,8 +268,7 @@ class Figures:
         r = self.r
         workload = f"W5 plan in process, {r.cpu_fleet.pipelines} pipelines"
         peak, floor_peak = rss(r.w5), rss(r.s5)
-        floor, parsing = cpu(r.s5), median(answer(run, "parsing") for run in r.s5)
-        imported = median(answer(run, "imports") for run in r.s5)
+        floor, parsing, imported = cpu(r.s5), answer(r.s5, "parsing"), answer(r.s5, "imports")
         top = sorted(r.stages.seconds.items(), key=lambda item: item[1], reverse=True)[:3]
         cause = "largest stages (below): " + ", ".join(
             f"{name} {seconds:.2f} s" for name, seconds in top)

@@ -80,9 +80,9 @@ def rss(runs: Sequence[Run]) -> float:
     return median(r.measurement.max_rss_mb for r in runs)
 
 
-def answer(run: Run, name: str) -> float:
-    """A figure from the JSON object a baseline script printed."""
-    return float(json.loads(run.measurement.stdout)[name])
+def answer(runs: Sequence[Run], name: str) -> float:
+    """A figure from the JSON object a baseline script printed, as the median of runs."""
+    return median(float(json.loads(r.measurement.stdout)[name]) for r in runs)
 
 
 def calls(runs: Sequence[Run], *, method: str | None = None, status: int | None = None) -> float:
