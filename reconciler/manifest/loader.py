@@ -435,7 +435,7 @@ class ManifestReading:
     and `warnings` as it goes: a caller may act on each project as soon as it is read (it
     and every folder before it are valid while `errors` is empty) and keep only what it
     needs. With `cache`, files that read cleanly before are taken from it, and those read
-    cleanly now are added to it (saved once, when the last folder is read)."""
+    cleanly now are added to it (see ParseCache: the last batch when the last folder is read)."""
 
     def __init__(self, pipelines_dir: Path, projects: Sequence[str] | None = None, *,
                  cache: ParseCache | None = None) -> None:
